@@ -1,0 +1,2008 @@
+//! The interpreter: a deterministic state machine over one execution.
+//!
+//! `Execution` never sleeps, reads a clock or does I/O. The runtime feeds it
+//! [`Signal`]s (a task finished, a timer fired, a stop was requested) with
+//! the current time; it answers with history events (drained with
+//! [`Execution::take_events`]) and [`Effect`]s for the runtime to carry out
+//! (dispatch a task, set a timer). Given the same signals at the same times
+//! and the same seed it produces the same events, which is what lets a durable
+//! runtime rebuild an execution by replaying its journal.
+//!
+//! Control flow is a tree of *frames*: the root frame runs the machine's top
+//! block, and each Parallel branch or Map iteration runs in a child frame with
+//! its own variable scope. Runnable frames sit in a queue and run until they
+//! block (on a task, a wait, a retry back-off or their children) or end.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Failure, names};
+use crate::expr::{self, Env, ExprFailure};
+use crate::history::{EventType, HistoryEvent, Millis, details, to_json_text};
+use crate::model::{
+    BlockId, Catcher, ErrorText, Machine, Number, ResultPath, Retrier, Seconds, State, StateId,
+    StateKind, Transition, Wait,
+};
+use crate::template::Template;
+use crate::time::{format_millis, parse_timestamp};
+use crate::{choice, resource};
+
+/// 256 KiB: the largest input, output or result Step Functions carries.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// Standard executions fail when their history would exceed this many events.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+pub type TaskId = u64;
+pub type TimerId = u64;
+type FrameId = usize;
+
+/// Who and what an execution is: the values behind `$$.Execution` and
+/// `$$.StateMachine`.
+#[derive(Debug, Clone)]
+pub struct ExecutionInfo {
+    pub execution_arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    pub region: String,
+    pub start_time: Millis,
+    pub redrive_count: u32,
+}
+
+/// Work the runtime must do on the execution's behalf, after it has stored
+/// the events that came with it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    StartTask(TaskRequest),
+    /// The task's result is no longer wanted (sibling failure, timeout, stop).
+    CancelTask(TaskId),
+    SetTimer {
+        id: TimerId,
+        due: Millis,
+    },
+    CancelTimer(TimerId),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRequest {
+    pub id: TaskId,
+    pub state_name: String,
+    pub resource: String,
+    /// The resolved `Parameters`/`Arguments` (for a bare Lambda ARN: the payload).
+    pub parameters: Value,
+    /// Set for `.waitForTaskToken` resources and activities.
+    pub task_token: Option<String>,
+    pub timeout_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+    /// 0 for the first attempt, then 1, 2, … for retries.
+    pub attempt: u32,
+}
+
+/// What the outside world tells an execution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Signal {
+    /// An activity worker took the task (`GetActivityTask`).
+    TaskStarted {
+        task: TaskId,
+        worker: String,
+    },
+    /// A `.waitForTaskToken` request was sent; the task now waits for its token.
+    TaskSubmitted {
+        task: TaskId,
+        output: Value,
+    },
+    TaskHeartbeat {
+        task: TaskId,
+    },
+    TaskSucceeded {
+        task: TaskId,
+        output: Value,
+    },
+    TaskFailed {
+        task: TaskId,
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    TimerFired(TimerId),
+    /// `StopExecution`.
+    Stop {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Running,
+    Succeeded { output: Value },
+    Failed(Failure),
+    TimedOut(Failure),
+    Aborted(Failure),
+}
+
+impl Status {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Running => "RUNNING",
+            Status::Succeeded { .. } => "SUCCEEDED",
+            Status::Failed(_) => "FAILED",
+            Status::TimedOut(_) => "TIMED_OUT",
+            Status::Aborted(_) => "ABORTED",
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for task tokens, jitter,
+/// `States.UUID` and `States.MathRandom`: seeded by the runtime so replays
+/// match.
+#[derive(Debug, Clone, Copy)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// A state being executed in a frame.
+#[derive(Debug, Clone)]
+struct Active {
+    state: StateId,
+    entered_id: u64,
+    entered_at: Millis,
+    /// The state's input as it arrived (ResultPath writes into this).
+    raw_input: Value,
+    /// After InputPath (and, for Choice/Wait, what `Assign` sees).
+    effective: Value,
+    /// Attempts used per retrier, indexed like the state's `Retry`.
+    retries: Vec<u64>,
+    retry_count: u32,
+}
+
+#[derive(Debug)]
+enum Step {
+    /// About to enter `state` with this input.
+    Enter {
+        state: StateId,
+        input: Value,
+    },
+    Task(TaskWait),
+    Waiting {
+        active: Active,
+        timer: TimerId,
+    },
+    /// A retrier's back-off before the next attempt.
+    Backoff {
+        active: Active,
+        timer: TimerId,
+    },
+    Children(Box<ChildrenWait>),
+    /// The frame has ended; its parent has been told.
+    Done,
+}
+
+#[derive(Debug)]
+struct TaskWait {
+    active: Active,
+    task: TaskId,
+    kind: resource::TaskKind,
+    started: bool,
+    timeout: Option<(TimerId, u64)>,
+    heartbeat: Option<(TimerId, u64)>,
+}
+
+#[derive(Debug)]
+struct ChildrenWait {
+    active: Active,
+    is_map: bool,
+    /// Map items (or, for Parallel, the branch input repeated).
+    inputs: Vec<Value>,
+    outputs: Vec<Option<Value>>,
+    /// Running children: item index → frame.
+    running: Vec<(usize, FrameId)>,
+    next_index: usize,
+    done: usize,
+    failed: usize,
+    tolerated_count: Option<u64>,
+    tolerated_percentage: Option<f64>,
+}
+
+#[derive(Debug)]
+struct Frame {
+    block: BlockId,
+    parent: Option<(FrameId, usize)>,
+    /// This scope's workflow variables; lookups fall back to the parent's.
+    vars: Map<String, Value>,
+    /// `previousEventId` for this frame's next event.
+    last_event: u64,
+    step: Step,
+}
+
+/// Variable lookup through a frame and its ancestors' scopes.
+struct ScopeVars<'a> {
+    frames: &'a [Frame],
+    fid: FrameId,
+}
+
+impl asl_path::Variables for ScopeVars<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        Execution::lookup_var(self.frames, self.fid, name)
+    }
+}
+
+/// A running (or finished) execution.
+pub struct Execution {
+    machine: Arc<Machine>,
+    info: ExecutionInfo,
+    input: Value,
+    frames: Vec<Frame>,
+    runnable: VecDeque<FrameId>,
+    events: Vec<HistoryEvent>,
+    effects: Vec<Effect>,
+    next_event_id: u64,
+    next_handle: u64,
+    tasks: HashMap<TaskId, FrameId>,
+    timers: HashMap<TimerId, TimerOwner>,
+    rng: Rng,
+    status: Status,
+    now: Millis,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TimerOwner {
+    Frame(FrameId),
+    TaskTimeout(FrameId),
+    Heartbeat(FrameId),
+    Execution,
+}
+
+impl Execution {
+    /// Starts an execution: records `ExecutionStarted` and runs until the
+    /// first blocking point.
+    pub fn start(machine: Arc<Machine>, info: ExecutionInfo, input: Value, seed: u64) -> Execution {
+        let now = info.start_time;
+        let root = machine.root;
+        let start_at = machine.block(root).start_at;
+        let mut exec = Execution {
+            machine,
+            info,
+            input: input.clone(),
+            frames: Vec::new(),
+            runnable: VecDeque::new(),
+            events: Vec::new(),
+            effects: Vec::new(),
+            next_event_id: 1,
+            next_handle: 1,
+            tasks: HashMap::new(),
+            timers: HashMap::new(),
+            rng: Rng::new(seed),
+            status: Status::Running,
+            now,
+        };
+        let started = details::execution_started(&input, &exec.info.role_arn);
+        exec.push_event(0, EventType::ExecutionStarted, Some(started));
+        exec.frames.push(Frame {
+            block: root,
+            parent: None,
+            vars: Map::new(),
+            last_event: 0,
+            step: Step::Enter {
+                state: start_at,
+                input,
+            },
+        });
+        if let Some(secs) = exec.machine.timeout_seconds {
+            let id = exec.handle();
+            exec.timers.insert(id, TimerOwner::Execution);
+            exec.effects.push(Effect::SetTimer {
+                id,
+                due: now.saturating_add((secs as i64).saturating_mul(1000)),
+            });
+        }
+        exec.runnable.push_back(0);
+        exec.run();
+        exec
+    }
+
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    pub fn info(&self) -> &ExecutionInfo {
+        &self.info
+    }
+
+    pub fn input(&self) -> &Value {
+        &self.input
+    }
+
+    pub fn machine(&self) -> &Arc<Machine> {
+        &self.machine
+    }
+
+    /// Events recorded since the last call, in id order. The runtime stores
+    /// them before carrying out the effects from [`Execution::take_effects`].
+    pub fn take_events(&mut self) -> Vec<HistoryEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Number of events recorded so far.
+    pub fn event_count(&self) -> u64 {
+        self.next_event_id - 1
+    }
+
+    /// Applies a signal at time `now`. Signals for tasks or timers the
+    /// execution no longer waits for are ignored (the runtime may deliver a
+    /// late result after a timeout or a sibling's failure).
+    pub fn signal(&mut self, signal: Signal, now: Millis) {
+        if self.status != Status::Running {
+            return;
+        }
+        self.now = now.max(self.now);
+        match signal {
+            Signal::TimerFired(id) => self.timer_fired(id),
+            Signal::Stop { error, cause } => self.abort(Failure { error, cause }),
+            Signal::TaskStarted { task, worker } => self.task_started(task, worker),
+            Signal::TaskSubmitted { task, output } => self.task_submitted(task, output),
+            Signal::TaskHeartbeat { task } => self.task_heartbeat(task),
+            Signal::TaskSucceeded { task, output } => {
+                if let Some(fid) = self.tasks.remove(&task) {
+                    self.task_succeeded(fid, output);
+                }
+            }
+            Signal::TaskFailed { task, error, cause } => {
+                if let Some(fid) = self.tasks.remove(&task) {
+                    self.task_failed(fid, Failure { error, cause }, false);
+                }
+            }
+        }
+        self.run();
+    }
+
+    // ---- plumbing -------------------------------------------------------
+
+    fn handle(&mut self) -> u64 {
+        let h = self.next_handle;
+        self.next_handle += 1;
+        h
+    }
+
+    fn push_event(
+        &mut self,
+        previous: u64,
+        event_type: EventType,
+        details: Option<Map<String, Value>>,
+    ) -> u64 {
+        let id = self.next_event_id;
+        self.next_event_id += 1;
+        self.events.push(HistoryEvent {
+            id,
+            previous_event_id: previous,
+            timestamp: self.now,
+            event_type,
+            details,
+        });
+        id
+    }
+
+    /// Records an event in frame `fid`'s causal chain.
+    fn emit(
+        &mut self,
+        fid: FrameId,
+        event_type: EventType,
+        details: Option<Map<String, Value>>,
+    ) -> u64 {
+        let prev = self.frames[fid].last_event;
+        let id = self.push_event(prev, event_type, details);
+        self.frames[fid].last_event = id;
+        id
+    }
+
+    fn state(&self, fid: FrameId, state: StateId) -> &State {
+        &self.machine.block(self.frames[fid].block).states[state]
+    }
+
+    fn lookup_var<'a>(frames: &'a [Frame], fid: FrameId, name: &str) -> Option<&'a Value> {
+        let mut cur = Some(fid);
+        while let Some(f) = cur {
+            if let Some(v) = frames[f].vars.get(name) {
+                return Some(v);
+            }
+            cur = frames[f].parent.map(|(p, _)| p);
+        }
+        None
+    }
+
+    /// The Context object (`$$`) for a state.
+    fn context(&self, fid: FrameId, active: &Active, token: Option<&str>) -> Value {
+        let state = self.state(fid, active.state);
+        let mut ctx = json!({
+            "Execution": {
+                "Id": self.info.execution_arn,
+                "Input": self.input,
+                "StartTime": format_millis(self.info.start_time),
+                "Name": self.info.name,
+                "RoleArn": self.info.role_arn,
+                "RedriveCount": self.info.redrive_count,
+            },
+            "StateMachine": {
+                "Id": self.info.state_machine_arn,
+                "Name": self.info.state_machine_name,
+            },
+            "State": {
+                "Name": state.name,
+                "EnteredTime": format_millis(active.entered_at),
+                "RetryCount": active.retry_count,
+            },
+        });
+        if let Some(t) = token {
+            ctx["Task"] = json!({ "Token": t });
+        }
+        ctx
+    }
+
+    /// Evaluates with an environment over `input`. Context is built only when
+    /// `needs_context` (it allocates).
+    fn with_env<T>(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        input: &Value,
+        needs_context: bool,
+        extra_context: Option<(&str, Value)>,
+        f: impl FnOnce(&mut Env<'_>) -> T,
+    ) -> T {
+        let mut context = if needs_context {
+            self.context(fid, active, None)
+        } else {
+            Value::Null
+        };
+        if let Some((k, v)) = extra_context {
+            context[k] = v;
+        }
+        let mut rng = self.rng;
+        let vars = ScopeVars {
+            frames: &self.frames,
+            fid,
+        };
+        let mut random = || rng.next_u64();
+        let mut env = Env {
+            input,
+            context: &context,
+            vars: &vars,
+            random: &mut random,
+        };
+        let out = f(&mut env);
+        self.rng = rng;
+        out
+    }
+
+    fn fail_in_state(&self, fid: FrameId, active: &Active, e: ExprFailure) -> Failure {
+        let name = &self.state(fid, active.state).name;
+        Failure::in_state(&e.error, name, active.entered_id, e.message)
+    }
+
+    // ---- the run loop ---------------------------------------------------
+
+    fn run(&mut self) {
+        while let Some(fid) = self.runnable.pop_front() {
+            if self.status != Status::Running {
+                self.runnable.clear();
+                return;
+            }
+            self.advance(fid);
+        }
+    }
+
+    /// Runs frame `fid` until it blocks or ends.
+    fn advance(&mut self, fid: FrameId) {
+        loop {
+            if self.status != Status::Running {
+                return;
+            }
+            let step = std::mem::replace(&mut self.frames[fid].step, Step::Done);
+            match step {
+                Step::Enter { state, input } => {
+                    if !self.enter(fid, state, input) {
+                        return;
+                    }
+                }
+                other => {
+                    self.frames[fid].step = other;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Enters a state and runs it as far as it goes without waiting. Returns
+    /// true when the frame should keep running (its step is `Enter` again).
+    fn enter(&mut self, fid: FrameId, state_id: StateId, input: Value) -> bool {
+        if self.next_event_id > MAX_HISTORY_EVENTS {
+            let prev = self.frames[fid].last_event;
+            self.finish_execution(
+                prev,
+                Status::Failed(Failure::new(
+                    names::RUNTIME,
+                    format!(
+                        "The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+                    ),
+                )),
+            );
+            return false;
+        }
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[state_id];
+        let entered_type = entered_event(&state.kind);
+        let entered_id = self.emit(
+            fid,
+            entered_type,
+            Some(details::state_entered(&state.name, &input)),
+        );
+        let mut active = Active {
+            state: state_id,
+            entered_id,
+            entered_at: self.now,
+            raw_input: input,
+            effective: Value::Null,
+            retries: Vec::new(),
+            retry_count: 0,
+        };
+        // InputPath (every type but Fail).
+        if !matches!(state.kind, StateKind::Fail(_)) {
+            let raw = active.raw_input.clone();
+            match self.apply_path(fid, &active, state.input_path.as_ref(), &raw) {
+                Ok(v) => active.effective = v,
+                Err(f) => return self.fail_frame(fid, f),
+            }
+        }
+        match &state.kind {
+            StateKind::Pass(pass) => {
+                let result = match (&pass.result, &pass.parameters) {
+                    (Some(r), _) => Ok(r.clone()),
+                    (None, Some(t)) => {
+                        self.eval_template(fid, &active, t, &active.effective.clone())
+                    }
+                    (None, None) => Ok(active.effective.clone()),
+                };
+                match result {
+                    Ok(result) => self.complete(fid, active, result, &pass.result_path, None),
+                    Err(f) => self.fail_frame(fid, f),
+                }
+            }
+            StateKind::Choice(c) => {
+                let effective = active.effective.clone();
+                let mut chosen = None;
+                for rule in &c.choices {
+                    let r = self.with_env(fid, &active, &effective, true, None, |env| {
+                        choice::evaluate(&rule.condition, env)
+                    });
+                    match r {
+                        Ok(true) => {
+                            chosen = Some((rule.next, rule.assign.as_ref()));
+                            break;
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            let f = self.fail_in_state(fid, &active, e);
+                            return self.fail_frame(fid, f);
+                        }
+                    }
+                }
+                let (next, assign) = match chosen {
+                    Some(c) => c,
+                    None => match c.default {
+                        Some(d) => (d, state.assign.as_ref()),
+                        None => {
+                            let f = Failure::in_state(
+                                names::NO_CHOICE_MATCHED,
+                                &state.name,
+                                entered_id,
+                                "No Matches!",
+                            );
+                            return self.fail_frame(fid, f);
+                        }
+                    },
+                };
+                self.exit_to(
+                    fid,
+                    active,
+                    effective.clone(),
+                    effective,
+                    assign,
+                    Some(next),
+                )
+            }
+            StateKind::Wait(w) => match self.wait_due(fid, &active, w) {
+                Ok(due) => {
+                    let timer = self.handle();
+                    self.timers.insert(timer, TimerOwner::Frame(fid));
+                    self.effects.push(Effect::SetTimer { id: timer, due });
+                    self.frames[fid].step = Step::Waiting { active, timer };
+                    false
+                }
+                Err(f) => self.fail_frame(fid, f),
+            },
+            StateKind::Succeed => {
+                let effective = active.effective.clone();
+                match self.apply_path(fid, &active, state.output_path.as_ref(), &effective) {
+                    Ok(out) => {
+                        let exited = details::state_exited(&state.name, &out, None);
+                        self.emit(fid, EventType::SucceedStateExited, Some(exited));
+                        self.end_frame(fid, Ok(out));
+                        false
+                    }
+                    Err(f) => self.fail_frame(fid, f),
+                }
+            }
+            StateKind::Fail(fail) => {
+                let raw = active.raw_input.clone();
+                let text = |me: &mut Self,
+                            t: &Option<ErrorText>,
+                            field: &str|
+                 -> Result<Option<String>, Failure> {
+                    match t {
+                        None => Ok(None),
+                        Some(ErrorText::Literal(s)) => Ok(Some(s.clone())),
+                        Some(ErrorText::Path(p, text)) => {
+                            let r = me.with_env(fid, &active, &raw, true, None, |env| {
+                                expr::eval_path(p, env)
+                            });
+                            match r {
+                                Ok(Value::String(s)) => Ok(Some(s)),
+                                Ok(other) => Ok(Some(to_json_text(&other))),
+                                Err(_) => Err(Failure::in_state(
+                                    names::RUNTIME,
+                                    &me.state(fid, active.state).name,
+                                    active.entered_id,
+                                    format!(
+                                        "The JSONPath '{text}' specified for the field '{field}' could not be found in the input '{}'",
+                                        to_json_text(&raw)
+                                    ),
+                                )),
+                            }
+                        }
+                        Some(ErrorText::Jsonata(v)) => Ok(v.as_str().map(str::to_string)),
+                    }
+                };
+                let error = match text(self, &fail.error, "ErrorPath") {
+                    Ok(e) => e,
+                    Err(f) => return self.fail_frame(fid, f),
+                };
+                let cause = match text(self, &fail.cause, "CausePath") {
+                    Ok(c) => c,
+                    Err(f) => return self.fail_frame(fid, f),
+                };
+                self.fail_frame(fid, Failure { error, cause })
+            }
+            StateKind::Task(_) => {
+                active.retries = vec![0; self.retriers(fid, &active).len()];
+                self.dispatch_task(fid, active);
+                false
+            }
+            StateKind::Parallel(_) | StateKind::Map(_) => {
+                active.retries = vec![0; self.retriers(fid, &active).len()];
+                self.start_children(fid, active);
+                false
+            }
+        }
+    }
+
+    /// InputPath/OutputPath: absent → the value itself, `null` → `{}`.
+    fn apply_path(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        path: Option<&Option<asl_path::PathExpr>>,
+        value: &Value,
+    ) -> Result<Value, Failure> {
+        match path {
+            None => Ok(value.clone()),
+            Some(None) => Ok(json!({})),
+            Some(Some(p)) => {
+                let needs_ctx = expr::uses_context(p);
+                let r = self.with_env(fid, active, value, needs_ctx, None, |env| {
+                    expr::eval_path(p, env)
+                });
+                r.map_err(|e| {
+                    let e = e.into_runtime_failure();
+                    self.fail_in_state(fid, active, e)
+                })
+            }
+        }
+    }
+
+    fn eval_template(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        t: &Template,
+        input: &Value,
+    ) -> Result<Value, Failure> {
+        let needs_ctx = t.uses_context();
+        let r = self.with_env(fid, active, input, needs_ctx, None, |env| t.eval(env));
+        r.map_err(|e| self.fail_in_state(fid, active, e))
+    }
+
+    fn retriers(&self, fid: FrameId, active: &Active) -> &[Retrier] {
+        retriers_of(&self.state(fid, active.state).kind)
+    }
+
+    /// A state produced `result`: ResultSelector → ResultPath → OutputPath →
+    /// `…StateExited` → next. `Assign` sees the raw result.
+    fn complete(
+        &mut self,
+        fid: FrameId,
+        active: Active,
+        result: Value,
+        result_path: &ResultPath,
+        result_selector: Option<&Template>,
+    ) -> bool {
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[active.state];
+        let selected = match result_selector {
+            Some(t) => match self.eval_template(fid, &active, t, &result) {
+                Ok(v) => v,
+                Err(f) => return self.state_error(fid, active, f),
+            },
+            None => result.clone(),
+        };
+        let combined = match apply_result_path(result_path, &active.raw_input, selected) {
+            Ok(v) => v,
+            Err(msg) => {
+                let f = Failure::in_state(
+                    names::RESULT_PATH_MATCH_FAILURE,
+                    &state.name,
+                    active.entered_id,
+                    msg,
+                );
+                return self.state_error(fid, active, f);
+            }
+        };
+        let next = match state.transition {
+            Transition::Next(n) => Some(n),
+            _ => None,
+        };
+        let assign = state.assign.as_ref();
+        self.exit_to(fid, active, combined, result, assign, next)
+    }
+
+    /// Applies OutputPath and `Assign`, records `…StateExited`, and moves the
+    /// frame to `next` (or ends it).
+    fn exit_to(
+        &mut self,
+        fid: FrameId,
+        active: Active,
+        output_before_path: Value,
+        assign_input: Value,
+        assign: Option<&Template>,
+        next: Option<StateId>,
+    ) -> bool {
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[active.state];
+        let assigned = match assign {
+            Some(t) => {
+                let needs_ctx = t.uses_context();
+                let r = self.with_env(fid, &active, &assign_input, needs_ctx, None, |env| {
+                    t.eval_assign(env)
+                });
+                match r {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        let f = self.fail_in_state(fid, &active, e);
+                        return self.fail_frame(fid, f);
+                    }
+                }
+            }
+            None => None,
+        };
+        let output = match self.apply_path(
+            fid,
+            &active,
+            state.output_path.as_ref(),
+            &output_before_path,
+        ) {
+            Ok(v) => v,
+            Err(f) => return self.fail_frame(fid, f),
+        };
+        let exited = details::state_exited(&state.name, &output, assigned.as_ref());
+        if exited
+            .get("output")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.len() > MAX_PAYLOAD_BYTES)
+        {
+            let f = Failure::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    state.name
+                ),
+            );
+            return self.fail_frame(fid, f);
+        }
+        self.emit(fid, exited_event(&state.kind), Some(exited));
+        if let Some(vars) = assigned {
+            self.frames[fid].vars.extend(vars);
+        }
+        let next = match (next, state.transition) {
+            (Some(n), _) => Some(n),
+            (None, Transition::Next(n)) => Some(n),
+            _ => None,
+        };
+        match next {
+            Some(n) => {
+                self.frames[fid].step = Step::Enter {
+                    state: n,
+                    input: output,
+                };
+                true
+            }
+            None => {
+                self.end_frame(fid, Ok(output));
+                false
+            }
+        }
+    }
+
+    /// A failure that no retrier or catcher of this state can see: the frame
+    /// (branch, iteration or execution) fails.
+    fn fail_frame(&mut self, fid: FrameId, failure: Failure) -> bool {
+        self.end_frame(fid, Err(failure));
+        false
+    }
+
+    /// A failure inside a Task/Parallel/Map state: retry, catch, or fail the frame.
+    fn state_error(&mut self, fid: FrameId, mut active: Active, failure: Failure) -> bool {
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[active.state];
+        let retriers = retriers_of(&state.kind);
+        if let Some(i) = retriers
+            .iter()
+            .position(|r| failure.matches(&r.error_equals))
+        {
+            let r = &retriers[i];
+            let used = active.retries.get(i).copied().unwrap_or(0);
+            if used < r.max_attempts {
+                let mut delay = r.interval_seconds * r.backoff_rate.powi(used as i32);
+                if let Some(max) = r.max_delay_seconds {
+                    delay = delay.min(max);
+                }
+                if r.full_jitter {
+                    let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                    delay *= u;
+                }
+                if let Some(slot) = active.retries.get_mut(i) {
+                    *slot += 1;
+                }
+                active.retry_count += 1;
+                let timer = self.handle();
+                self.timers.insert(timer, TimerOwner::Frame(fid));
+                let due = self.now + (delay * 1000.0).round() as i64;
+                self.effects.push(Effect::SetTimer { id: timer, due });
+                self.frames[fid].step = Step::Backoff { active, timer };
+                return false;
+            }
+        }
+        if let Some(catcher) = catchers_of(&state.kind)
+            .iter()
+            .find(|c| failure.matches(&c.error_equals))
+        {
+            let error_output = failure.error_output();
+            let assigned = match &catcher.assign {
+                Some(t) => {
+                    let needs_ctx = t.uses_context();
+                    let r = self.with_env(fid, &active, &error_output, needs_ctx, None, |env| {
+                        t.eval_assign(env)
+                    });
+                    match r {
+                        Ok(m) => Some(m),
+                        Err(e) => {
+                            let f = self.fail_in_state(fid, &active, e);
+                            return self.fail_frame(fid, f);
+                        }
+                    }
+                }
+                None => None,
+            };
+            let output =
+                match apply_result_path(&catcher.result_path, &active.raw_input, error_output) {
+                    Ok(v) => v,
+                    Err(msg) => {
+                        let f = Failure::in_state(
+                            names::RESULT_PATH_MATCH_FAILURE,
+                            &state.name,
+                            active.entered_id,
+                            msg,
+                        );
+                        return self.fail_frame(fid, f);
+                    }
+                };
+            let exited = details::state_exited(&state.name, &output, assigned.as_ref());
+            self.emit(fid, exited_event(&state.kind), Some(exited));
+            if let Some(vars) = assigned {
+                self.frames[fid].vars.extend(vars);
+            }
+            self.frames[fid].step = Step::Enter {
+                state: catcher.next,
+                input: output,
+            };
+            self.runnable.push_back(fid);
+            return false;
+        }
+        self.fail_frame(fid, failure)
+    }
+
+    // ---- tasks ----------------------------------------------------------
+
+    fn dispatch_task(&mut self, fid: FrameId, active: Active) {
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[active.state];
+        let StateKind::Task(task) = &state.kind else {
+            return;
+        };
+        let kind = resource::TaskKind::of(&task.resource);
+        let token = if kind.needs_token() {
+            Some(format!(
+                "{:016x}{:016x}",
+                self.rng.next_u64(),
+                self.rng.next_u64()
+            ))
+        } else {
+            None
+        };
+        let effective = active.effective.clone();
+        let parameters = match &task.parameters {
+            Some(t) => {
+                let needs_ctx = t.uses_context() || token.is_some();
+                let ctx_token = token.clone();
+                let r = self.with_env(fid, &active, &effective, needs_ctx, None, |env| t.eval(env));
+                // `$$.Task.Token` needs the token in the context object.
+                let r = match (r, ctx_token) {
+                    (Err(_), Some(tok)) => {
+                        let mut ctx = self.context(fid, &active, Some(&tok));
+                        ctx["Task"] = json!({ "Token": tok });
+                        let mut rng = self.rng;
+                        let vars = ScopeVars {
+                            frames: &self.frames,
+                            fid,
+                        };
+                        let mut random = || rng.next_u64();
+                        let mut env = Env {
+                            input: &effective,
+                            context: &ctx,
+                            vars: &vars,
+                            random: &mut random,
+                        };
+                        let out = t.eval(&mut env);
+                        self.rng = rng;
+                        out
+                    }
+                    (r, _) => r,
+                };
+                match r {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let f = self.fail_in_state(fid, &active, e);
+                        self.fail_frame(fid, f);
+                        return;
+                    }
+                }
+            }
+            None => effective,
+        };
+        let timeout = match self.seconds(fid, &active, task.timeout.as_ref(), "TimeoutSecondsPath")
+        {
+            Ok(t) => t,
+            Err(f) => {
+                self.fail_frame(fid, f);
+                return;
+            }
+        };
+        let heartbeat = match self.seconds(
+            fid,
+            &active,
+            task.heartbeat.as_ref(),
+            "HeartbeatSecondsPath",
+        ) {
+            Ok(t) => t,
+            Err(f) => {
+                self.fail_frame(fid, f);
+                return;
+            }
+        };
+        let id = self.handle();
+        let scheduled = kind.scheduled_details(
+            &task.resource,
+            &self.info.region,
+            &parameters,
+            timeout,
+            heartbeat,
+        );
+        self.emit(fid, kind.scheduled_event(), Some(scheduled));
+        let mut wait = TaskWait {
+            active,
+            task: id,
+            kind: kind.clone(),
+            started: false,
+            timeout: None,
+            heartbeat: None,
+        };
+        if !kind.waits_for_worker() {
+            let started = kind.started_details(&task.resource, None);
+            self.emit(fid, kind.started_event(), started);
+            wait.started = true;
+            wait.timeout = timeout.map(|s| (self.set_timer(TimerOwner::TaskTimeout(fid), s), s));
+            wait.heartbeat = heartbeat.map(|s| (self.set_timer(TimerOwner::Heartbeat(fid), s), s));
+        }
+        self.tasks.insert(id, fid);
+        self.effects.push(Effect::StartTask(TaskRequest {
+            id,
+            state_name: state.name.clone(),
+            resource: task.resource.clone(),
+            parameters,
+            task_token: token,
+            timeout_seconds: timeout,
+            heartbeat_seconds: heartbeat,
+            attempt: wait.active.retry_count,
+        }));
+        self.frames[fid].step = Step::Task(wait);
+    }
+
+    fn set_timer(&mut self, owner: TimerOwner, seconds: u64) -> TimerId {
+        let id = self.handle();
+        self.timers.insert(id, owner);
+        let due = self
+            .now
+            .saturating_add((seconds as i64).saturating_mul(1000));
+        self.effects.push(Effect::SetTimer { id, due });
+        id
+    }
+
+    fn cancel_timer(&mut self, id: TimerId) {
+        if self.timers.remove(&id).is_some() {
+            self.effects.push(Effect::CancelTimer(id));
+        }
+    }
+
+    fn seconds(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        s: Option<&Seconds>,
+        field: &str,
+    ) -> Result<Option<u64>, Failure> {
+        match s {
+            None => Ok(None),
+            Some(Seconds::Literal(n)) => Ok(Some(*n)),
+            Some(Seconds::Path(p)) => {
+                let input = active.effective.clone();
+                let v = self
+                    .with_env(fid, active, &input, true, None, |env| {
+                        expr::eval_path(p, env)
+                    })
+                    .map_err(|e| self.fail_in_state(fid, active, e.into_runtime_failure()))?;
+                match v.as_u64() {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(self.fail_in_state(
+                        fid,
+                        active,
+                        ExprFailure::runtime(format!(
+                            "The {field} parameter does not reference a positive integer: {}",
+                            to_json_text(&v)
+                        )),
+                    )),
+                }
+            }
+            Some(Seconds::Jsonata(v)) => Ok(v.as_u64()),
+        }
+    }
+
+    fn task_wait(&mut self, fid: FrameId) -> Option<&mut TaskWait> {
+        match &mut self.frames[fid].step {
+            Step::Task(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    fn task_started(&mut self, task: TaskId, worker: String) {
+        let Some(&fid) = self.tasks.get(&task) else {
+            return;
+        };
+        let Some(w) = self.task_wait(fid) else {
+            return;
+        };
+        if w.started {
+            return;
+        }
+        w.started = true;
+        let kind = w.kind.clone();
+        let state_id = w.active.state;
+        let (timeout, heartbeat) = match &self.state(fid, state_id).kind {
+            StateKind::Task(t) => (
+                match t.timeout {
+                    Some(Seconds::Literal(n)) => Some(n),
+                    _ => None,
+                },
+                match t.heartbeat {
+                    Some(Seconds::Literal(n)) => Some(n),
+                    _ => None,
+                },
+            ),
+            _ => (None, None),
+        };
+        let resource = match &self.state(fid, state_id).kind {
+            StateKind::Task(t) => t.resource.clone(),
+            _ => String::new(),
+        };
+        let details = kind.started_details(&resource, Some(&worker));
+        self.emit(fid, kind.started_event(), details);
+        let timeout = timeout.map(|s| (self.set_timer(TimerOwner::TaskTimeout(fid), s), s));
+        let heartbeat = heartbeat.map(|s| (self.set_timer(TimerOwner::Heartbeat(fid), s), s));
+        if let Some(w) = self.task_wait(fid) {
+            w.timeout = timeout;
+            w.heartbeat = heartbeat;
+        }
+    }
+
+    fn task_submitted(&mut self, task: TaskId, output: Value) {
+        let Some(&fid) = self.tasks.get(&task) else {
+            return;
+        };
+        let Some(w) = self.task_wait(fid) else {
+            return;
+        };
+        let kind = w.kind.clone();
+        let state_id = w.active.state;
+        let resource = match &self.state(fid, state_id).kind {
+            StateKind::Task(t) => t.resource.clone(),
+            _ => String::new(),
+        };
+        let mut d = kind.resource_members(&resource);
+        d.extend(details::output(&output));
+        self.emit(fid, EventType::TaskSubmitted, Some(d));
+    }
+
+    fn task_heartbeat(&mut self, task: TaskId) {
+        let Some(&fid) = self.tasks.get(&task) else {
+            return;
+        };
+        let Some(w) = self.task_wait(fid) else {
+            return;
+        };
+        if let Some((old, secs)) = w.heartbeat.take() {
+            self.cancel_timer(old);
+            let new = self.set_timer(TimerOwner::Heartbeat(fid), secs);
+            if let Some(w) = self.task_wait(fid) {
+                w.heartbeat = Some((new, secs));
+            }
+        }
+    }
+
+    fn clear_task_timers(&mut self, w: &TaskWait) {
+        if let Some((t, _)) = w.timeout {
+            self.cancel_timer(t);
+        }
+        if let Some((t, _)) = w.heartbeat {
+            self.cancel_timer(t);
+        }
+    }
+
+    fn take_task_wait(&mut self, fid: FrameId) -> Option<TaskWait> {
+        match std::mem::replace(&mut self.frames[fid].step, Step::Done) {
+            Step::Task(w) => Some(w),
+            other => {
+                self.frames[fid].step = other;
+                None
+            }
+        }
+    }
+
+    fn task_succeeded(&mut self, fid: FrameId, output: Value) {
+        let Some(w) = self.take_task_wait(fid) else {
+            return;
+        };
+        self.clear_task_timers(&w);
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[w.active.state];
+        let StateKind::Task(task) = &state.kind else {
+            return;
+        };
+        let text = to_json_text(&output);
+        if text.len() > MAX_PAYLOAD_BYTES {
+            let f = Failure::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    state.name
+                ),
+            );
+            self.fail_frame(fid, f);
+            self.runnable.push_back(fid);
+            return;
+        }
+        let mut d = w.kind.resource_members(&task.resource);
+        d.insert("output".into(), Value::String(text));
+        d.insert("outputDetails".into(), json!({"truncated": false}));
+        self.emit(fid, w.kind.succeeded_event(), Some(d));
+        if self.complete(
+            fid,
+            w.active,
+            output,
+            &task.result_path,
+            task.result_selector.as_ref(),
+        ) {
+            self.runnable.push_back(fid);
+        }
+    }
+
+    fn task_failed(&mut self, fid: FrameId, failure: Failure, timed_out: bool) {
+        let Some(w) = self.take_task_wait(fid) else {
+            return;
+        };
+        self.clear_task_timers(&w);
+        self.tasks.remove(&w.task);
+        let resource = match &self.state(fid, w.active.state).kind {
+            StateKind::Task(t) => t.resource.clone(),
+            _ => String::new(),
+        };
+        let mut d = w.kind.resource_members(&resource);
+        d.extend(details::error(
+            failure.error.as_deref(),
+            failure.cause.as_deref(),
+        ));
+        let ty = if timed_out {
+            w.kind.timed_out_event()
+        } else {
+            w.kind.failed_event()
+        };
+        self.emit(fid, ty, Some(d));
+        self.state_error(fid, w.active, failure);
+        self.runnable.push_back(fid);
+    }
+
+    // ---- waits and timers ------------------------------------------------
+
+    fn wait_due(&mut self, fid: FrameId, active: &Active, w: &Wait) -> Result<Millis, Failure> {
+        let runtime =
+            |me: &Self, msg: String| me.fail_in_state(fid, active, ExprFailure::runtime(msg));
+        let input = active.effective.clone();
+        match w {
+            Wait::Seconds(s) => Ok(self.now.saturating_add((*s as i64).saturating_mul(1000))),
+            Wait::Timestamp(t) => parse_timestamp(t)
+                .ok_or_else(|| runtime(self, format!("The Timestamp field cannot be parsed: {t}"))),
+            Wait::SecondsPath(p, text) => {
+                let v = self
+                    .with_env(fid, active, &input, true, None, |env| expr::eval_path(p, env))
+                    .map_err(|_| {
+                        runtime(
+                            self,
+                            format!("The SecondsPath parameter does not reference an input value: {text}"),
+                        )
+                    })?;
+                if let Some(n) = v.as_i64() {
+                    if n < 0 {
+                        return Err(runtime(
+                            self,
+                            format!(
+                                "The SecondsPath parameter references a negative value: {text} == {n}"
+                            ),
+                        ));
+                    }
+                    return Ok(self.now.saturating_add(n.saturating_mul(1000)));
+                }
+                Err(runtime(
+                    self,
+                    format!(
+                        "The SecondsPath parameter cannot be parsed as a long value: {text} == {}",
+                        to_json_text(&v)
+                    ),
+                ))
+            }
+            Wait::TimestampPath(p, text) => {
+                let v = self
+                    .with_env(fid, active, &input, true, None, |env| expr::eval_path(p, env))
+                    .map_err(|_| {
+                        runtime(
+                            self,
+                            format!("The TimestampPath parameter does not reference an input value: {text}"),
+                        )
+                    })?;
+                let shown = match &v {
+                    Value::String(s) => s.clone(),
+                    other => to_json_text(other),
+                };
+                v.as_str().and_then(parse_timestamp).ok_or_else(|| {
+                    runtime(
+                        self,
+                        format!(
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {text} == {shown}"
+                        ),
+                    )
+                })
+            }
+            Wait::JsonataSeconds(_) | Wait::JsonataTimestamp(_) => Err(runtime(
+                self,
+                "JSONata Wait fields are evaluated by the JSONata layer".into(),
+            )),
+        }
+    }
+
+    fn timer_fired(&mut self, id: TimerId) {
+        let Some(owner) = self.timers.remove(&id) else {
+            return;
+        };
+        match owner {
+            TimerOwner::Execution => {
+                let prev = self.last_event_anywhere();
+                self.cancel_everything();
+                self.finish_execution(
+                    prev,
+                    Status::TimedOut(Failure {
+                        error: Some(names::TIMEOUT.into()),
+                        cause: None,
+                    }),
+                );
+            }
+            TimerOwner::TaskTimeout(fid) | TimerOwner::Heartbeat(fid) => {
+                let task = match &self.frames[fid].step {
+                    Step::Task(w) => w.task,
+                    _ => return,
+                };
+                self.tasks.remove(&task);
+                self.effects.push(Effect::CancelTask(task));
+                let failure = Failure {
+                    error: Some(names::TIMEOUT.into()),
+                    cause: None,
+                };
+                self.task_failed(fid, failure, true);
+            }
+            TimerOwner::Frame(fid) => {
+                match std::mem::replace(&mut self.frames[fid].step, Step::Done) {
+                    Step::Waiting { active, .. } => {
+                        let effective = active.effective.clone();
+                        let assign = self.state(fid, active.state).assign.is_some();
+                        let machine = Arc::clone(&self.machine);
+                        let state = &machine.block(self.frames[fid].block).states[active.state];
+                        let assign = if assign { state.assign.as_ref() } else { None };
+                        if self.exit_to(fid, active, effective.clone(), effective, assign, None) {
+                            self.runnable.push_back(fid);
+                        }
+                    }
+                    Step::Backoff { active, .. } => {
+                        let kind = &self.state(fid, active.state).kind;
+                        if matches!(kind, StateKind::Task(_)) {
+                            self.dispatch_task(fid, active);
+                        } else {
+                            self.start_children(fid, active);
+                        }
+                        self.runnable.push_back(fid);
+                    }
+                    other => self.frames[fid].step = other,
+                }
+            }
+        }
+    }
+
+    // ---- Parallel and Map -------------------------------------------------
+
+    fn start_children(&mut self, fid: FrameId, active: Active) {
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[active.state];
+        let effective = active.effective.clone();
+        match &state.kind {
+            StateKind::Parallel(p) => {
+                let input = match &p.parameters {
+                    Some(t) => match self.eval_template(fid, &active, t, &effective) {
+                        Ok(v) => v,
+                        Err(f) => {
+                            self.fail_frame(fid, f);
+                            return;
+                        }
+                    },
+                    None => effective,
+                };
+                let started = self.emit(fid, EventType::ParallelStateStarted, None);
+                let n = p.branches.len();
+                let mut wait = ChildrenWait {
+                    active,
+                    is_map: false,
+                    inputs: vec![input; n],
+                    outputs: vec![None; n],
+                    running: Vec::with_capacity(n),
+                    next_index: n,
+                    done: 0,
+                    failed: 0,
+                    tolerated_count: None,
+                    tolerated_percentage: None,
+                };
+                for (i, &block) in p.branches.iter().enumerate() {
+                    let child = self.spawn(fid, i, block, wait.inputs[i].clone(), started);
+                    wait.running.push((i, child));
+                }
+                if n == 0 {
+                    self.frames[fid].step = Step::Children(Box::new(wait));
+                    self.children_finished(fid);
+                    return;
+                }
+                self.frames[fid].step = Step::Children(Box::new(wait));
+            }
+            StateKind::Map(m) => {
+                let items_value = match &m.items_path {
+                    Some((p, _)) => {
+                        let r = self.with_env(fid, &active, &effective, true, None, |env| {
+                            expr::eval_path(p, env)
+                        });
+                        match r {
+                            Ok(v) => v,
+                            Err(e) => {
+                                let f = self.fail_in_state(fid, &active, e.into_runtime_failure());
+                                self.fail_frame(fid, f);
+                                return;
+                            }
+                        }
+                    }
+                    None => effective.clone(),
+                };
+                let Value::Array(items) = items_value else {
+                    let f = self.fail_in_state(
+                        fid,
+                        &active,
+                        ExprFailure::runtime(format!(
+                            "Map state input must be an array but was: {}",
+                            to_json_text(&items_value)
+                        )),
+                    );
+                    self.fail_frame(fid, f);
+                    return;
+                };
+                let number = |me: &mut Self, n: &Option<Number>, field: &str, float: bool| {
+                    me.map_number(fid, &active, &effective, n.as_ref(), field, float)
+                };
+                let max_concurrency =
+                    match number(self, &m.max_concurrency, "MaxConcurrencyPath", false) {
+                        Ok(v) => v.map(|v| v as usize).unwrap_or(0),
+                        Err(f) => {
+                            self.fail_frame(fid, f);
+                            return;
+                        }
+                    };
+                let tolerated_count = match number(
+                    self,
+                    &m.tolerated_failure_count,
+                    "ToleratedFailureCountPath",
+                    false,
+                ) {
+                    Ok(v) => v,
+                    Err(f) => {
+                        self.fail_frame(fid, f);
+                        return;
+                    }
+                };
+                if tolerated_count.is_some_and(|c| c < 0.0) {
+                    let f = self.fail_in_state(
+                        fid,
+                        &active,
+                        ExprFailure::runtime("ToleratedFailureCount cannot be negative."),
+                    );
+                    self.fail_frame(fid, f);
+                    return;
+                }
+                let tolerated_percentage = match number(
+                    self,
+                    &m.tolerated_failure_percentage,
+                    "ToleratedFailurePercentagePath",
+                    true,
+                ) {
+                    Ok(v) => v,
+                    Err(f) => {
+                        self.fail_frame(fid, f);
+                        return;
+                    }
+                };
+                if tolerated_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+                    let f = self.fail_in_state(
+                        fid,
+                        &active,
+                        ExprFailure::runtime(
+                            "ToleratedFailurePercentage must be between 0 and 100.",
+                        ),
+                    );
+                    self.fail_frame(fid, f);
+                    return;
+                }
+                // ItemSelector with `$$.Map.Item`.
+                let mut inputs = Vec::with_capacity(items.len());
+                for (index, item) in items.into_iter().enumerate() {
+                    let input = match &m.item_selector {
+                        Some(t) => {
+                            let extra = json!({"Item": {"Index": index, "Value": item}});
+                            let r = self.with_env(
+                                fid,
+                                &active,
+                                &effective,
+                                true,
+                                Some(("Map", extra)),
+                                |env| t.eval(env),
+                            );
+                            match r {
+                                Ok(v) => v,
+                                Err(e) => {
+                                    let f = self.fail_in_state(fid, &active, e);
+                                    self.fail_frame(fid, f);
+                                    return;
+                                }
+                            }
+                        }
+                        None => item,
+                    };
+                    inputs.push(input);
+                }
+                let n = inputs.len();
+                let name = state.name.clone();
+                self.emit(
+                    fid,
+                    EventType::MapStateStarted,
+                    Some({
+                        let mut d = Map::new();
+                        d.insert("length".into(), json!(n));
+                        d
+                    }),
+                );
+                let mut wait = Box::new(ChildrenWait {
+                    active,
+                    is_map: true,
+                    outputs: vec![None; n],
+                    inputs,
+                    running: Vec::new(),
+                    next_index: 0,
+                    done: 0,
+                    failed: 0,
+                    tolerated_count: tolerated_count.map(|c| c as u64),
+                    tolerated_percentage,
+                });
+                let limit = if max_concurrency == 0 {
+                    n
+                } else {
+                    max_concurrency.min(n)
+                };
+                let anchor = self.frames[fid].last_event;
+                for _ in 0..limit {
+                    self.start_iteration(fid, &mut wait, m.processor, &name, anchor);
+                }
+                self.frames[fid].step = Step::Children(wait);
+                if n == 0 {
+                    self.children_finished(fid);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn map_number(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        input: &Value,
+        n: Option<&Number>,
+        field: &str,
+        float: bool,
+    ) -> Result<Option<f64>, Failure> {
+        match n {
+            None => Ok(None),
+            Some(Number::Literal(v)) => Ok(Some(*v)),
+            Some(Number::Path(p, text)) => {
+                let v = self
+                    .with_env(fid, active, input, true, None, |env| {
+                        expr::eval_path(p, env)
+                    })
+                    .map_err(|e| self.fail_in_state(fid, active, e.into_runtime_failure()))?;
+                let ok = if float {
+                    v.as_f64()
+                } else {
+                    v.as_i64().map(|i| i as f64)
+                };
+                ok.map(Some).ok_or_else(|| {
+                    let shown = match &v {
+                        Value::String(s) => s.clone(),
+                        other => to_json_text(other),
+                    };
+                    self.fail_in_state(
+                        fid,
+                        active,
+                        ExprFailure::runtime(format!(
+                            "The {field} field refers to value \"{shown}\" which is not a valid {}: {text}",
+                            if float { "float" } else { "integer" }
+                        )),
+                    )
+                })
+            }
+            Some(Number::Jsonata(v)) => Ok(v.as_f64()),
+        }
+    }
+
+    fn start_iteration(
+        &mut self,
+        fid: FrameId,
+        wait: &mut ChildrenWait,
+        block: BlockId,
+        name: &str,
+        anchor: u64,
+    ) {
+        let index = wait.next_index;
+        wait.next_index += 1;
+        let started = self.push_event(
+            anchor,
+            EventType::MapIterationStarted,
+            Some(details::map_iteration(name, index)),
+        );
+        let child = self.spawn(fid, index, block, wait.inputs[index].clone(), started);
+        wait.running.push((index, child));
+    }
+
+    fn spawn(
+        &mut self,
+        parent: FrameId,
+        index: usize,
+        block: BlockId,
+        input: Value,
+        last_event: u64,
+    ) -> FrameId {
+        let start_at = self.machine.block(block).start_at;
+        let id = self.frames.len();
+        self.frames.push(Frame {
+            block,
+            parent: Some((parent, index)),
+            vars: Map::new(),
+            last_event,
+            step: Step::Enter {
+                state: start_at,
+                input,
+            },
+        });
+        self.runnable.push_back(id);
+        id
+    }
+
+    /// Ends a frame: the execution, or a branch/iteration reporting to its parent.
+    fn end_frame(&mut self, fid: FrameId, outcome: Result<Value, Failure>) {
+        self.frames[fid].step = Step::Done;
+        let last = self.frames[fid].last_event;
+        match self.frames[fid].parent {
+            None => {
+                let status = match outcome {
+                    Ok(output) => Status::Succeeded { output },
+                    Err(f) => Status::Failed(f),
+                };
+                self.cancel_everything();
+                self.finish_execution(last, status);
+            }
+            Some((parent, index)) => {
+                // Free the child's memory: its scope vanishes with it.
+                self.frames[fid].vars = Map::new();
+                self.child_ended(parent, fid, index, last, outcome);
+            }
+        }
+    }
+
+    fn child_ended(
+        &mut self,
+        parent: FrameId,
+        child: FrameId,
+        index: usize,
+        child_last: u64,
+        outcome: Result<Value, Failure>,
+    ) {
+        let Step::Children(mut wait) = std::mem::replace(&mut self.frames[parent].step, Step::Done)
+        else {
+            return;
+        };
+        wait.running.retain(|&(_, f)| f != child);
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[parent].block).states[wait.active.state];
+        let name = state.name.clone();
+        match outcome {
+            Ok(output) => {
+                wait.outputs[index] = Some(output);
+                wait.done += 1;
+                if wait.is_map {
+                    let ok = self.push_event(
+                        child_last,
+                        EventType::MapIterationSucceeded,
+                        Some(details::map_iteration(&name, index)),
+                    );
+                    self.frames[parent].last_event = ok;
+                    if wait.next_index < wait.inputs.len()
+                        && let StateKind::Map(m) = &state.kind
+                    {
+                        self.start_iteration(parent, &mut wait, m.processor, &name, child_last);
+                    }
+                } else {
+                    self.frames[parent].last_event = child_last;
+                }
+            }
+            Err(failure) => {
+                wait.failed += 1;
+                wait.done += 1;
+                let tolerated = wait.is_map && {
+                    let total = wait.inputs.len().max(1) as f64;
+                    let by_count = wait
+                        .tolerated_count
+                        .is_some_and(|c| wait.failed as u64 <= c);
+                    let by_pct = wait
+                        .tolerated_percentage
+                        .is_some_and(|p| (wait.failed as f64) * 100.0 / total <= p);
+                    by_count || by_pct
+                };
+                if wait.is_map {
+                    let ev = self.push_event(
+                        child_last,
+                        EventType::MapIterationFailed,
+                        Some(details::map_iteration(&name, index)),
+                    );
+                    self.frames[parent].last_event = ev;
+                } else {
+                    self.frames[parent].last_event = child_last;
+                }
+                if tolerated {
+                    wait.outputs[index] = Some(failure.error_output());
+                    if wait.next_index < wait.inputs.len()
+                        && let StateKind::Map(m) = &state.kind
+                    {
+                        self.start_iteration(parent, &mut wait, m.processor, &name, child_last);
+                    }
+                } else {
+                    // Abort the siblings, then fail the state.
+                    let anchor = self.frames[parent].last_event;
+                    let running = std::mem::take(&mut wait.running);
+                    for (i, f) in running {
+                        self.abort_frame(f, anchor);
+                        if wait.is_map {
+                            self.push_event(
+                                anchor,
+                                EventType::MapIterationAborted,
+                                Some(details::map_iteration(&name, i)),
+                            );
+                        }
+                    }
+                    let failed_type = if wait.is_map {
+                        EventType::MapStateFailed
+                    } else {
+                        EventType::ParallelStateFailed
+                    };
+                    self.emit(parent, failed_type, None);
+                    let failure = if wait.is_map && wait.tolerated_count.is_some()
+                        || wait.tolerated_percentage.is_some()
+                    {
+                        Failure::new(
+                            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                            format!(
+                                "The specified tolerated failure threshold was exceeded for state {name}"
+                            ),
+                        )
+                    } else {
+                        failure
+                    };
+                    let active = wait.active;
+                    if failure.is_terminal() {
+                        self.fail_frame(parent, failure);
+                    } else {
+                        self.state_error(parent, active, failure);
+                    }
+                    self.runnable.push_back(parent);
+                    return;
+                }
+            }
+        }
+        self.frames[parent].step = Step::Children(wait);
+        self.children_finished(parent);
+    }
+
+    /// If every child has ended, completes the Parallel/Map state.
+    fn children_finished(&mut self, fid: FrameId) {
+        let all_done = match &self.frames[fid].step {
+            Step::Children(w) => w.done == w.inputs.len() && w.running.is_empty(),
+            _ => false,
+        };
+        if !all_done {
+            return;
+        }
+        let Step::Children(wait) = std::mem::replace(&mut self.frames[fid].step, Step::Done) else {
+            return;
+        };
+        let wait = *wait;
+        let anchor = self.frames[fid].last_event;
+        let ty = if wait.is_map {
+            EventType::MapStateSucceeded
+        } else {
+            EventType::ParallelStateSucceeded
+        };
+        self.push_event(anchor, ty, None);
+        let result = Value::Array(
+            wait.outputs
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
+        );
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[wait.active.state];
+        let (result_path, selector) = match &state.kind {
+            StateKind::Parallel(p) => (&p.result_path, p.result_selector.as_ref()),
+            StateKind::Map(m) => (&m.result_path, m.result_selector.as_ref()),
+            _ => return,
+        };
+        if self.complete(fid, wait.active, result, result_path, selector) {
+            self.runnable.push_back(fid);
+        }
+    }
+
+    /// Stops a frame that is still running because a sibling failed: records
+    /// the `…Aborted` event of its current state and cancels what it waits on.
+    fn abort_frame(&mut self, fid: FrameId, anchor: u64) {
+        self.runnable.retain(|&f| f != fid);
+        let step = std::mem::replace(&mut self.frames[fid].step, Step::Done);
+        match step {
+            Step::Task(w) => {
+                self.clear_task_timers(&w);
+                self.tasks.remove(&w.task);
+                self.effects.push(Effect::CancelTask(w.task));
+                self.push_event(anchor, EventType::TaskStateAborted, None);
+            }
+            Step::Waiting { timer, .. } => {
+                self.cancel_timer(timer);
+                self.push_event(anchor, EventType::WaitStateAborted, None);
+            }
+            Step::Backoff { active, timer } => {
+                self.cancel_timer(timer);
+                let ty = match self.state(fid, active.state).kind {
+                    StateKind::Parallel(_) => EventType::ParallelStateAborted,
+                    StateKind::Map(_) => EventType::MapStateAborted,
+                    _ => EventType::TaskStateAborted,
+                };
+                self.push_event(anchor, ty, None);
+            }
+            Step::Children(w) => {
+                for (_, child) in &w.running {
+                    self.abort_frame(*child, anchor);
+                }
+                let ty = if w.is_map {
+                    EventType::MapStateAborted
+                } else {
+                    EventType::ParallelStateAborted
+                };
+                self.push_event(anchor, ty, None);
+            }
+            Step::Enter { .. } | Step::Done => {}
+        }
+    }
+
+    fn cancel_everything(&mut self) {
+        let tasks: Vec<TaskId> = self.tasks.drain().map(|(t, _)| t).collect();
+        for t in tasks {
+            self.effects.push(Effect::CancelTask(t));
+        }
+        let timers: Vec<TimerId> = self.timers.drain().map(|(t, _)| t).collect();
+        for t in timers {
+            self.effects.push(Effect::CancelTimer(t));
+        }
+        self.runnable.clear();
+    }
+
+    fn last_event_anywhere(&self) -> u64 {
+        self.next_event_id - 1
+    }
+
+    fn abort(&mut self, failure: Failure) {
+        // AWS links ExecutionAborted to the predecessor of the running state's
+        // entered event (recorded: `2 WaitStateEntered prev 0`, `3 ExecutionAborted prev 0`).
+        let prev = self.frames.first().map(|f| f.last_event).unwrap_or(0);
+        let prev = self.events_prev_of(prev).unwrap_or(prev);
+        self.cancel_everything();
+        self.finish_execution(prev, Status::Aborted(failure));
+    }
+
+    /// `previousEventId` of an event still held in the undrained buffer, if
+    /// it is an entered event; the runtime keeps the rest.
+    fn events_prev_of(&self, id: u64) -> Option<u64> {
+        self.events
+            .iter()
+            .find(|e| e.id == id && e.event_type.as_str().ends_with("StateEntered"))
+            .map(|e| e.previous_event_id)
+    }
+
+    fn finish_execution(&mut self, prev: u64, status: Status) {
+        let (ty, details) = match &status {
+            Status::Succeeded { output } => {
+                (EventType::ExecutionSucceeded, details::output(output))
+            }
+            Status::Failed(f) => (
+                EventType::ExecutionFailed,
+                details::error(f.error.as_deref(), f.cause.as_deref()),
+            ),
+            Status::TimedOut(f) => (
+                EventType::ExecutionTimedOut,
+                details::error(f.error.as_deref(), f.cause.as_deref()),
+            ),
+            Status::Aborted(f) => (
+                EventType::ExecutionAborted,
+                details::error(f.error.as_deref(), f.cause.as_deref()),
+            ),
+            Status::Running => return,
+        };
+        self.push_event(prev, ty, Some(details));
+        self.status = status;
+    }
+}
+
+fn retriers_of(kind: &StateKind) -> &[Retrier] {
+    match kind {
+        StateKind::Task(t) => &t.retry,
+        StateKind::Parallel(p) => &p.retry,
+        StateKind::Map(m) => &m.retry,
+        _ => &[],
+    }
+}
+
+fn catchers_of(kind: &StateKind) -> &[Catcher] {
+    match kind {
+        StateKind::Task(t) => &t.catch,
+        StateKind::Parallel(p) => &p.catch,
+        StateKind::Map(m) => &m.catch,
+        _ => &[],
+    }
+}
+
+fn entered_event(kind: &StateKind) -> EventType {
+    match kind {
+        StateKind::Pass(_) => EventType::PassStateEntered,
+        StateKind::Task(_) => EventType::TaskStateEntered,
+        StateKind::Choice(_) => EventType::ChoiceStateEntered,
+        StateKind::Wait(_) => EventType::WaitStateEntered,
+        StateKind::Succeed => EventType::SucceedStateEntered,
+        StateKind::Fail(_) => EventType::FailStateEntered,
+        StateKind::Parallel(_) => EventType::ParallelStateEntered,
+        StateKind::Map(_) => EventType::MapStateEntered,
+    }
+}
+
+fn exited_event(kind: &StateKind) -> EventType {
+    match kind {
+        StateKind::Pass(_) => EventType::PassStateExited,
+        StateKind::Task(_) => EventType::TaskStateExited,
+        StateKind::Choice(_) => EventType::ChoiceStateExited,
+        StateKind::Wait(_) => EventType::WaitStateExited,
+        StateKind::Succeed => EventType::SucceedStateExited,
+        StateKind::Fail(_) => EventType::FailStateEntered,
+        StateKind::Parallel(_) => EventType::ParallelStateExited,
+        StateKind::Map(_) => EventType::MapStateExited,
+    }
+}
+
+/// ResultPath: where the (selected) result lands in the state's raw input.
+pub fn apply_result_path(
+    rp: &ResultPath,
+    raw_input: &Value,
+    result: Value,
+) -> Result<Value, String> {
+    match rp {
+        ResultPath::Replace => Ok(result),
+        ResultPath::Discard => Ok(raw_input.clone()),
+        ResultPath::At(path) => path
+            .set(raw_input.clone(), result)
+            .map_err(|e| e.to_string()),
+    }
+}

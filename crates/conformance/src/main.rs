@@ -1,0 +1,357 @@
+//! `baton-conformance`: runs the recorded AWS executions in
+//! `shared/conformance/sfn/` through Baton's engine and compares status,
+//! output, error, cause and history with what AWS recorded.
+//!
+//! Ends with the line `N passed, N failed, N skipped`; with `--floor N` it
+//! exits non-zero when fewer than N cases pass, so CI notices a regression.
+
+mod compare;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use asl::{ExecutionInfo, Status, TaskRequest};
+use clap::Parser;
+use engine::{Clock, Runner, TaskHandler, TaskResult};
+use serde_json::{Value, json};
+
+use compare::{Wildcards, short};
+
+#[derive(Parser)]
+#[command(about = "Run the AWS-recorded Step Functions conformance corpus")]
+struct Args {
+    /// The corpus folder (default: ../shared/conformance/sfn beside the checkout).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Fail unless at least this many cases pass.
+    #[arg(long)]
+    floor: Option<usize>,
+    /// Read the floor from this file (one number).
+    #[arg(long)]
+    floor_file: Option<PathBuf>,
+    /// Only run cases whose id contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Print every failure's details (default: the first 40).
+    #[arg(long)]
+    all_failures: bool,
+}
+
+enum Verdict {
+    Pass,
+    Fail(String),
+    Skip(&'static str),
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn default_corpus() -> Option<PathBuf> {
+    let mut dir = std::env::current_dir().ok()?;
+    loop {
+        let candidate = dir.join("shared/conformance/sfn");
+        if candidate.join("index.json").exists() {
+            return Some(candidate);
+        }
+        if !dir.pop() {
+            return None;
+        }
+    }
+}
+
+fn real_main() -> Result<ExitCode> {
+    let args = Args::parse();
+    let Some(corpus) = args.corpus.clone().or_else(default_corpus) else {
+        println!("conformance corpus not found (shared/conformance/sfn): skipping");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let floor = match (&args.floor, &args.floor_file) {
+        (Some(n), _) => Some(*n),
+        (None, Some(f)) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("reading {}", f.display()))?
+                .trim()
+                .parse()
+                .context("the floor file must hold one number")?,
+        ),
+        _ => None,
+    };
+    let index: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(corpus.join("index.json")).context("reading index.json")?,
+    )?;
+    let mut by_feature: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut skip_reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    for row in &index {
+        let id = row["id"].as_str().unwrap_or_default();
+        if let Some(f) = &args.filter
+            && !id.contains(f.as_str())
+        {
+            continue;
+        }
+        let file = corpus.join(row["file"].as_str().unwrap_or_default());
+        let verdict = match load_case(&file) {
+            Ok(case) => run_case(&case),
+            Err(e) => Verdict::Fail(format!("cannot read case: {e:#}")),
+        };
+        let slot = match &verdict {
+            Verdict::Pass => {
+                passed += 1;
+                0
+            }
+            Verdict::Fail(reason) => {
+                failed += 1;
+                failures.push((id.to_string(), reason.clone()));
+                1
+            }
+            Verdict::Skip(why) => {
+                skipped += 1;
+                *skip_reasons.entry(why).or_default() += 1;
+                2
+            }
+        };
+        for f in row["features"].as_array().into_iter().flatten() {
+            if let Some(f) = f.as_str() {
+                by_feature.entry(f.to_string()).or_default()[slot] += 1;
+            }
+        }
+    }
+    println!(
+        "{:<40} {:>6} {:>6} {:>6}",
+        "feature", "pass", "fail", "skip"
+    );
+    for (feature, [p, f, s]) in &by_feature {
+        println!("{feature:<40} {p:>6} {f:>6} {s:>6}");
+    }
+    println!();
+    for (why, n) in &skip_reasons {
+        println!("skipped {n:>4}: {why}");
+    }
+    let shown = if args.all_failures {
+        failures.len()
+    } else {
+        40
+    };
+    for (id, reason) in failures.iter().take(shown) {
+        println!("FAIL {id}\n     {reason}");
+    }
+    if failures.len() > shown {
+        println!(
+            "… and {} more failures (--all-failures)",
+            failures.len() - shown
+        );
+    }
+    let ran = passed + failed;
+    if ran > 0 {
+        println!(
+            "pass rate of runnable cases: {:.1}%",
+            passed as f64 * 100.0 / ran as f64
+        );
+    }
+    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    if let Some(floor) = floor
+        && passed < floor
+    {
+        println!("below the committed floor of {floor} passing cases");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_case(path: &Path) -> Result<Value> {
+    Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+}
+
+/// Whether the engine can run this case yet, and if not, why.
+fn skip_reason(case: &Value) -> Option<&'static str> {
+    let features: Vec<&str> = case["features"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if case["category"] == "lambda_simple" {
+        return Some("needs local Lambda functions");
+    }
+    if features.iter().any(|f| f.starts_with("jsonata"))
+        || case["template"].to_string().contains("JSONata")
+    {
+        return Some("JSONata query language");
+    }
+    if features.contains(&"map:distributed") {
+        return Some("Distributed Map");
+    }
+    None
+}
+
+/// Tasks in no-external-service cases have nothing to call.
+struct Unavailable;
+
+impl TaskHandler for Unavailable {
+    fn handle(&mut self, request: &TaskRequest, _now: asl::Millis) -> TaskResult {
+        TaskResult::Failed {
+            error: Some("States.TaskFailed".into()),
+            cause: Some(format!("no handler for {}", request.resource)),
+        }
+    }
+}
+
+fn run_case(case: &Value) -> Verdict {
+    if let Some(why) = skip_reason(case) {
+        return Verdict::Skip(why);
+    }
+    let definition = case["template"].clone();
+    let diagnostics = asl::validate(&definition);
+    if diagnostics.iter().any(|d| d.is_error()) {
+        return Verdict::Fail(format!(
+            "definition rejected: {}",
+            diagnostics
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    let machine = match asl::load_value(definition) {
+        Ok(m) => Arc::new(m),
+        Err(d) => return Verdict::Fail(format!("definition did not compile: {}", d[0])),
+    };
+    let input: Value = case["input_string"]
+        .as_str()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_else(|| case["input"].clone());
+    let info = ExecutionInfo {
+        execution_arn: "arn:aws:states:us-east-1:111111111111:execution:machine:execution".into(),
+        name: "execution".into(),
+        state_machine_arn: "arn:aws:states:us-east-1:111111111111:stateMachine:machine".into(),
+        state_machine_name: "machine".into(),
+        role_arn: "arn:aws:iam::111111111111:role/snf_role".into(),
+        region: "us-east-1".into(),
+        start_time: 1_700_000_000_000,
+        redrive_count: 0,
+    };
+    let mut handler = Unavailable;
+    let mut runner = Runner::new(&mut handler, Clock::Virtual);
+    let outcome = runner.run(machine, info, input, 42, &mut |_| {});
+    let mut transformers: Vec<Value> = case["test_transformers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    transformers.push(json!({"args": ["", "snf_role_arn"]}));
+    let w = Wildcards::new(&transformers);
+    let expected = &case["expected"];
+    let (status, output, error, cause) = match &outcome.status {
+        Status::Succeeded { output } => ("SUCCEEDED", Some(output), None, None),
+        Status::Running => ("RUNNING", None, None, None),
+        Status::Failed(f) | Status::TimedOut(f) | Status::Aborted(f) => (
+            outcome.status.name(),
+            None,
+            f.error.as_deref(),
+            f.cause.as_deref(),
+        ),
+    };
+    if expected["status"] != status {
+        return Verdict::Fail(format!(
+            "status: expected {}, got {status} (error {:?}, cause {:?})",
+            expected["status"], error, cause
+        ));
+    }
+    if let Some(out) = output
+        && let Some(d) = w.value_diff(&expected["output"], out, "output")
+    {
+        return Verdict::Fail(d);
+    }
+    if status != "SUCCEEDED" {
+        let exp_error = &expected["error"];
+        let ok = match (exp_error, error) {
+            (Value::Null, None) => true,
+            (Value::String(e), Some(a)) => w.string_matches(e, a),
+            _ => false,
+        };
+        if !ok {
+            return Verdict::Fail(format!(
+                "error: expected {}, got {error:?}",
+                short(exp_error)
+            ));
+        }
+        if let Some(d) = w.cause_diff(&expected["cause"], cause) {
+            return Verdict::Fail(d);
+        }
+    }
+    if let Some(reason) = history_diff(case, &outcome.history) {
+        return Verdict::Fail(reason);
+    }
+    Verdict::Pass
+}
+
+fn history_diff(case: &Value, history: &[asl::HistoryEvent]) -> Option<String> {
+    let expected: Vec<&str> = case["expected"]["history_event_types"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let concurrent = case["caveats"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|v| v == "history_order_may_vary_with_concurrency")
+    });
+    // LocalStack's snapshot normaliser drops ParallelStateSucceeded.
+    let keep_parallel_succeeded = expected.contains(&"ParallelStateSucceeded");
+    let actual: Vec<&asl::HistoryEvent> = history
+        .iter()
+        .filter(|e| {
+            keep_parallel_succeeded || e.event_type != asl::EventType::ParallelStateSucceeded
+        })
+        .collect();
+    let mut a_types: Vec<&str> = actual.iter().map(|e| e.event_type.as_str()).collect();
+    let mut e_types = expected.clone();
+    if concurrent {
+        a_types.sort_unstable();
+        e_types.sort_unstable();
+    }
+    if a_types != e_types {
+        let at = a_types
+            .iter()
+            .zip(&e_types)
+            .position(|(a, e)| a != e)
+            .unwrap_or(a_types.len().min(e_types.len()));
+        return Some(format!(
+            "history: first difference at event {}: expected {:?}, got {:?} ({} vs {} events)",
+            at + 1,
+            e_types.get(at),
+            a_types.get(at),
+            e_types.len(),
+            a_types.len()
+        ));
+    }
+    if concurrent || !keep_parallel_succeeded && history.len() != actual.len() {
+        return None;
+    }
+    // Same types in the same order: check ids and previousEventId links.
+    let recorded = case["expected_history"].as_array()?;
+    for (e, a) in recorded.iter().zip(&actual) {
+        let (Some(id), Some(prev)) = (e["id"].as_u64(), e["previousEventId"].as_u64()) else {
+            continue;
+        };
+        if a.id != id || a.previous_event_id != prev {
+            return Some(format!(
+                "history: event {} ({}) expected id {id} prev {prev}, got id {} prev {}",
+                a.id,
+                a.event_type.as_str(),
+                a.id,
+                a.previous_event_id
+            ));
+        }
+    }
+    None
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's test command: installs (idempotently) what the tests use, then
+# runs every test, the lint gates and the conformance suites with their floors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# A persistent target dir keeps CI well inside its time budget.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "unit and integration tests"
+cargo test --workspace --quiet 2>&1 | tee /tmp/baton-cargo-test.log
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "cargo tests: %d passed, %d failed, %d skipped\n", p, f, i }' /tmp/baton-cargo-test.log
+
+step "ASL conformance (AWS-recorded executions)"
+cargo run --release --quiet -p conformance --bin baton-conformance -- --floor-file conformance/floor.txt
+
+step "JSONata reference suite"
+cargo run --release --quiet -p baton-jsonata --bin jsonata-suite -- --floor "$(cat crates/jsonata/suite-floor.txt)"
