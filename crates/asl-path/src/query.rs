@@ -1076,6 +1076,11 @@ impl<'s> Parser<'s> {
     }
 
     /// Body of a quoted string after the opening quote `q`.
+    ///
+    /// Jayway only treats `\` before the quote character as an escape; any
+    /// other backslash is part of the name (recorded AWS case
+    /// `ESCAPE_SEQUENCES_JSONPATH`: `$['Test\""Name"']` selects the key
+    /// `Test\""Name"`).
     fn quoted(&mut self, q: char) -> Result<String, ParseError> {
         let mut s = String::new();
         loop {
@@ -1086,31 +1091,12 @@ impl<'s> Parser<'s> {
             if c == q {
                 return Ok(s);
             }
-            if c != '\\' {
-                s.push(c);
+            if c == '\\' && self.peek() == Some(q) {
+                self.pos += 1;
+                s.push(q);
                 continue;
             }
-            let Some(e) = self.peek() else {
-                return Err(self.err("Unterminated string"));
-            };
-            self.pos += 1;
-            match e {
-                'n' => s.push('\n'),
-                't' => s.push('\t'),
-                'r' => s.push('\r'),
-                'b' => s.push('\u{8}'),
-                'f' => s.push('\u{c}'),
-                'u' => {
-                    let hex: String = self.chars.iter().skip(self.pos).take(4).collect();
-                    let code = u32::from_str_radix(&hex, 16)
-                        .ok()
-                        .filter(|_| hex.len() == 4)
-                        .ok_or_else(|| self.err("Invalid \\u escape"))?;
-                    self.pos += 4;
-                    s.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
-                }
-                other => s.push(other),
-            }
+            s.push(c);
         }
     }
 

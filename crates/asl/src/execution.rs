@@ -49,7 +49,9 @@ pub struct ExecutionInfo {
     pub role_arn: String,
     pub region: String,
     pub start_time: Millis,
-    pub redrive_count: u32,
+    /// `None` for Express executions, which cannot be redriven and have no
+    /// `RedriveCount` in their Context object.
+    pub redrive_count: Option<u32>,
 }
 
 /// Work the runtime must do on the execution's behalf, after it has stored
@@ -216,6 +218,9 @@ struct ChildrenWait {
     failed: usize,
     tolerated_count: Option<u64>,
     tolerated_percentage: Option<f64>,
+    /// Distributed Map: the Map Run's `MapRunStarted` event; children run as
+    /// child executions whose events stay out of this history.
+    map_run: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -227,6 +232,12 @@ struct Frame {
     /// `previousEventId` for this frame's next event.
     last_event: u64,
     step: Step,
+    /// Runs inside a Distributed Map child execution: its events belong to
+    /// that child's own history, not to this one.
+    detached: bool,
+    /// A Distributed Map child starts a fresh variable scope: it cannot read
+    /// the parent's variables.
+    scope_root: bool,
 }
 
 /// Variable lookup through a frame and its ancestors' scopes.
@@ -301,6 +312,8 @@ impl Execution {
                 state: start_at,
                 input,
             },
+            detached: false,
+            scope_root: true,
         });
         if let Some(secs) = exec.machine.timeout_seconds {
             let id = exec.handle();
@@ -408,9 +421,24 @@ impl Execution {
         details: Option<Map<String, Value>>,
     ) -> u64 {
         let prev = self.frames[fid].last_event;
-        let id = self.push_event(prev, event_type, details);
+        let id = self.record(fid, prev, event_type, details);
         self.frames[fid].last_event = id;
         id
+    }
+
+    /// Records an event that belongs to frame `owner`'s history: dropped (and
+    /// `prev` returned) when the frame runs in a Distributed Map child.
+    fn record(
+        &mut self,
+        owner: FrameId,
+        prev: u64,
+        event_type: EventType,
+        details: Option<Map<String, Value>>,
+    ) -> u64 {
+        if self.frames[owner].detached {
+            return prev;
+        }
+        self.push_event(prev, event_type, details)
     }
 
     fn state(&self, fid: FrameId, state: StateId) -> &State {
@@ -422,6 +450,9 @@ impl Execution {
         while let Some(f) = cur {
             if let Some(v) = frames[f].vars.get(name) {
                 return Some(v);
+            }
+            if frames[f].scope_root {
+                return None;
             }
             cur = frames[f].parent.map(|(p, _)| p);
         }
@@ -438,7 +469,6 @@ impl Execution {
                 "StartTime": format_millis(self.info.start_time),
                 "Name": self.info.name,
                 "RoleArn": self.info.role_arn,
-                "RedriveCount": self.info.redrive_count,
             },
             "StateMachine": {
                 "Id": self.info.state_machine_arn,
@@ -447,9 +477,18 @@ impl Execution {
             "State": {
                 "Name": state.name,
                 "EnteredTime": format_millis(active.entered_at),
-                "RetryCount": active.retry_count,
             },
         });
+        // Only states that can retry carry a retry count (recorded AWS context objects).
+        if matches!(
+            state.kind,
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+        ) {
+            ctx["State"]["RetryCount"] = json!(active.retry_count);
+        }
+        if let Some(n) = self.info.redrive_count {
+            ctx["Execution"]["RedriveCount"] = json!(n);
+        }
         if let Some(t) = token {
             ctx["Task"] = json!({ "Token": t });
         }
@@ -758,7 +797,7 @@ impl Execution {
         let selected = match result_selector {
             Some(t) => match self.eval_template(fid, &active, t, &result) {
                 Ok(v) => v,
-                Err(f) => return self.state_error(fid, active, f),
+                Err(f) => return self.state_error(fid, active, f, None),
             },
             None => result.clone(),
         };
@@ -771,7 +810,7 @@ impl Execution {
                     active.entered_id,
                     msg,
                 );
-                return self.state_error(fid, active, f);
+                return self.state_error(fid, active, f, None);
             }
         };
         let next = match state.transition {
@@ -867,7 +906,16 @@ impl Execution {
     }
 
     /// A failure inside a Task/Parallel/Map state: retry, catch, or fail the frame.
-    fn state_error(&mut self, fid: FrameId, mut active: Active, failure: Failure) -> bool {
+    /// `failed_event` (`ParallelStateFailed`/`MapStateFailed`) is recorded only
+    /// when no retrier takes the failure: AWS re-emits `…StateStarted` for a
+    /// retry without a failed event in between.
+    fn state_error(
+        &mut self,
+        fid: FrameId,
+        mut active: Active,
+        failure: Failure,
+        failed_event: Option<EventType>,
+    ) -> bool {
         let machine = Arc::clone(&self.machine);
         let state = &machine.block(self.frames[fid].block).states[active.state];
         let retriers = retriers_of(&state.kind);
@@ -897,6 +945,9 @@ impl Execution {
                 self.frames[fid].step = Step::Backoff { active, timer };
                 return false;
             }
+        }
+        if let Some(ty) = failed_event {
+            self.emit(fid, ty, None);
         }
         if let Some(catcher) = catchers_of(&state.kind)
             .iter()
@@ -1061,6 +1112,21 @@ impl Execution {
             attempt: wait.active.retry_count,
         }));
         self.frames[fid].step = Step::Task(wait);
+    }
+
+    /// A version-4 UUID from the execution's generator.
+    fn uuid(&mut self) -> String {
+        let (a, b) = (self.rng.next_u64(), self.rng.next_u64());
+        let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+        let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000;
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xFFFF,
+            a & 0xFFFF,
+            b >> 48,
+            b & 0xFFFF_FFFF_FFFF
+        )
     }
 
     fn set_timer(&mut self, owner: TimerOwner, seconds: u64) -> TimerId {
@@ -1271,7 +1337,7 @@ impl Execution {
             w.kind.failed_event()
         };
         self.emit(fid, ty, Some(d));
-        self.state_error(fid, w.active, failure);
+        self.state_error(fid, w.active, failure, None);
         self.runnable.push_back(fid);
     }
 
@@ -1429,9 +1495,10 @@ impl Execution {
                     failed: 0,
                     tolerated_count: None,
                     tolerated_percentage: None,
+                    map_run: None,
                 };
                 for (i, &block) in p.branches.iter().enumerate() {
-                    let child = self.spawn(fid, i, block, wait.inputs[i].clone(), started);
+                    let child = self.spawn(fid, i, block, wait.inputs[i].clone(), started, false);
                     wait.running.push((i, child));
                 }
                 if n == 0 {
@@ -1481,6 +1548,12 @@ impl Execution {
                             return;
                         }
                     };
+                // A Distributed Map records MapStateStarted before it reads its
+                // tolerated-failure thresholds (recorded AWS histories).
+                let started_early = m.distributed;
+                if started_early {
+                    self.emit_map_started(fid, items.len());
+                }
                 let tolerated_count = match number(
                     self,
                     &m.tolerated_failure_count,
@@ -1554,15 +1627,9 @@ impl Execution {
                 }
                 let n = inputs.len();
                 let name = state.name.clone();
-                self.emit(
-                    fid,
-                    EventType::MapStateStarted,
-                    Some({
-                        let mut d = Map::new();
-                        d.insert("length".into(), json!(n));
-                        d
-                    }),
-                );
+                if !started_early {
+                    self.emit_map_started(fid, n);
+                }
                 let mut wait = Box::new(ChildrenWait {
                     active,
                     is_map: true,
@@ -1574,7 +1641,21 @@ impl Execution {
                     failed: 0,
                     tolerated_count: tolerated_count.map(|c| c as u64),
                     tolerated_percentage,
+                    map_run: None,
                 });
+                if m.distributed {
+                    let label = m.label.clone().unwrap_or_else(|| self.uuid());
+                    let arn = format!(
+                        "{}/{label}:{}",
+                        self.info
+                            .state_machine_arn
+                            .replacen(":stateMachine:", ":mapRun:", 1),
+                        self.uuid()
+                    );
+                    let mut d = Map::new();
+                    d.insert("mapRunArn".into(), json!(arn));
+                    wait.map_run = Some(self.emit(fid, EventType::MapRunStarted, Some(d)));
+                }
                 let limit = if max_concurrency == 0 {
                     n
                 } else {
@@ -1591,6 +1672,12 @@ impl Execution {
             }
             _ => {}
         }
+    }
+
+    fn emit_map_started(&mut self, fid: FrameId, length: usize) {
+        let mut d = Map::new();
+        d.insert("length".into(), json!(length));
+        self.emit(fid, EventType::MapStateStarted, Some(d));
     }
 
     fn map_number(
@@ -1645,12 +1732,25 @@ impl Execution {
     ) {
         let index = wait.next_index;
         wait.next_index += 1;
-        let started = self.push_event(
-            anchor,
-            EventType::MapIterationStarted,
-            Some(details::map_iteration(name, index)),
+        let child_execution = wait.map_run.is_some();
+        let started = if child_execution {
+            0
+        } else {
+            self.record(
+                fid,
+                anchor,
+                EventType::MapIterationStarted,
+                Some(details::map_iteration(name, index)),
+            )
+        };
+        let child = self.spawn(
+            fid,
+            index,
+            block,
+            wait.inputs[index].clone(),
+            started,
+            child_execution,
         );
-        let child = self.spawn(fid, index, block, wait.inputs[index].clone(), started);
         wait.running.push((index, child));
     }
 
@@ -1661,9 +1761,11 @@ impl Execution {
         block: BlockId,
         input: Value,
         last_event: u64,
+        child_execution: bool,
     ) -> FrameId {
         let start_at = self.machine.block(block).start_at;
         let id = self.frames.len();
+        let detached = child_execution || self.frames[parent].detached;
         self.frames.push(Frame {
             block,
             parent: Some((parent, index)),
@@ -1673,6 +1775,8 @@ impl Execution {
                 state: start_at,
                 input,
             },
+            detached,
+            scope_root: child_execution,
         });
         self.runnable.push_back(id);
         id
@@ -1719,8 +1823,15 @@ impl Execution {
             Ok(output) => {
                 wait.outputs[index] = Some(output);
                 wait.done += 1;
-                if wait.is_map {
-                    let ok = self.push_event(
+                if wait.map_run.is_some() {
+                    if wait.next_index < wait.inputs.len()
+                        && let StateKind::Map(m) = &state.kind
+                    {
+                        self.start_iteration(parent, &mut wait, m.processor, &name, child_last);
+                    }
+                } else if wait.is_map {
+                    let ok = self.record(
+                        parent,
                         child_last,
                         EventType::MapIterationSucceeded,
                         Some(details::map_iteration(&name, index)),
@@ -1748,14 +1859,18 @@ impl Execution {
                         .is_some_and(|p| (wait.failed as f64) * 100.0 / total <= p);
                     by_count || by_pct
                 };
-                if wait.is_map {
-                    let ev = self.push_event(
-                        child_last,
-                        EventType::MapIterationFailed,
-                        Some(details::map_iteration(&name, index)),
-                    );
-                    self.frames[parent].last_event = ev;
-                } else {
+                if wait.map_run.is_none() {
+                    if wait.is_map {
+                        self.record(
+                            parent,
+                            child_last,
+                            EventType::MapIterationFailed,
+                            Some(details::map_iteration(&name, index)),
+                        );
+                    }
+                    // What follows links to the failing event itself, not to
+                    // MapIterationFailed (recorded: `8 MapIterationFailed prev 7`,
+                    // `9 MapStateStarted prev 7`).
                     self.frames[parent].last_event = child_last;
                 }
                 if tolerated {
@@ -1771,8 +1886,9 @@ impl Execution {
                     let running = std::mem::take(&mut wait.running);
                     for (i, f) in running {
                         self.abort_frame(f, anchor);
-                        if wait.is_map {
-                            self.push_event(
+                        if wait.is_map && wait.map_run.is_none() {
+                            self.record(
+                                parent,
                                 anchor,
                                 EventType::MapIterationAborted,
                                 Some(details::map_iteration(&name, i)),
@@ -1784,9 +1900,8 @@ impl Execution {
                     } else {
                         EventType::ParallelStateFailed
                     };
-                    self.emit(parent, failed_type, None);
-                    let failure = if wait.is_map && wait.tolerated_count.is_some()
-                        || wait.tolerated_percentage.is_some()
+                    let failure = if wait.is_map
+                        && (wait.tolerated_count.is_some() || wait.tolerated_percentage.is_some())
                     {
                         Failure::new(
                             names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
@@ -1797,11 +1912,21 @@ impl Execution {
                     } else {
                         failure
                     };
+                    if let Some(run) = wait.map_run {
+                        let mut d = Map::new();
+                        d.extend(details::error(
+                            failure.error.as_deref(),
+                            failure.cause.as_deref(),
+                        ));
+                        self.frames[parent].last_event = run;
+                        self.emit(parent, EventType::MapRunFailed, Some(d));
+                    }
                     let active = wait.active;
                     if failure.is_terminal() {
+                        self.emit(parent, failed_type, None);
                         self.fail_frame(parent, failure);
                     } else {
-                        self.state_error(parent, active, failure);
+                        self.state_error(parent, active, failure, Some(failed_type));
                     }
                     self.runnable.push_back(parent);
                     return;
@@ -1825,13 +1950,17 @@ impl Execution {
             return;
         };
         let wait = *wait;
+        if let Some(run) = wait.map_run {
+            self.frames[fid].last_event = run;
+            self.emit(fid, EventType::MapRunSucceeded, None);
+        }
         let anchor = self.frames[fid].last_event;
         let ty = if wait.is_map {
             EventType::MapStateSucceeded
         } else {
             EventType::ParallelStateSucceeded
         };
-        self.push_event(anchor, ty, None);
+        self.record(fid, anchor, ty, None);
         let result = Value::Array(
             wait.outputs
                 .into_iter()
@@ -1860,11 +1989,11 @@ impl Execution {
                 self.clear_task_timers(&w);
                 self.tasks.remove(&w.task);
                 self.effects.push(Effect::CancelTask(w.task));
-                self.push_event(anchor, EventType::TaskStateAborted, None);
+                self.record(fid, anchor, EventType::TaskStateAborted, None);
             }
             Step::Waiting { timer, .. } => {
                 self.cancel_timer(timer);
-                self.push_event(anchor, EventType::WaitStateAborted, None);
+                self.record(fid, anchor, EventType::WaitStateAborted, None);
             }
             Step::Backoff { active, timer } => {
                 self.cancel_timer(timer);
@@ -1873,7 +2002,7 @@ impl Execution {
                     StateKind::Map(_) => EventType::MapStateAborted,
                     _ => EventType::TaskStateAborted,
                 };
-                self.push_event(anchor, ty, None);
+                self.record(fid, anchor, ty, None);
             }
             Step::Children(w) => {
                 for (_, child) in &w.running {
@@ -1884,7 +2013,7 @@ impl Execution {
                 } else {
                     EventType::ParallelStateAborted
                 };
-                self.push_event(anchor, ty, None);
+                self.record(fid, anchor, ty, None);
             }
             Step::Enter { .. } | Step::Done => {}
         }

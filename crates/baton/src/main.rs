@@ -196,7 +196,7 @@ fn run(
         role_arn: format!("arn:aws:iam::{account}:role/baton-local"),
         region: region.into(),
         start_time: start,
-        redrive_count: 0,
+        redrive_count: Some(0),
     };
     let clock = if real_time {
         Clock::Real

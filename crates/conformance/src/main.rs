@@ -189,9 +189,6 @@ fn skip_reason(case: &Value) -> Option<&'static str> {
     {
         return Some("JSONata query language");
     }
-    if features.contains(&"map:distributed") {
-        return Some("Distributed Map");
-    }
     None
 }
 
@@ -231,15 +228,24 @@ fn run_case(case: &Value) -> Verdict {
         .as_str()
         .and_then(|s| serde_json::from_str(s).ok())
         .unwrap_or_else(|| case["input"].clone());
+    let kind = if case["state_machine_type"] == "EXPRESS" {
+        "express"
+    } else {
+        "execution"
+    };
     let info = ExecutionInfo {
-        execution_arn: "arn:aws:states:us-east-1:111111111111:execution:machine:execution".into(),
+        execution_arn: if kind == "express" {
+            "arn:aws:states:us-east-1:111111111111:express:machine:execution:5c3b2a1e-0000-4000-8000-000000000001".into()
+        } else {
+            "arn:aws:states:us-east-1:111111111111:execution:machine:execution".into()
+        },
         name: "execution".into(),
         state_machine_arn: "arn:aws:states:us-east-1:111111111111:stateMachine:machine".into(),
         state_machine_name: "machine".into(),
-        role_arn: "arn:aws:iam::111111111111:role/snf_role".into(),
+        role_arn: "arn:aws:iam::111111111111:role/baton-conformance".into(),
         region: "us-east-1".into(),
         start_time: 1_700_000_000_000,
-        redrive_count: 0,
+        redrive_count: (kind != "express").then_some(0),
     };
     let mut handler = Unavailable;
     let mut runner = Runner::new(&mut handler, Clock::Virtual);
@@ -249,6 +255,7 @@ fn run_case(case: &Value) -> Verdict {
         .cloned()
         .unwrap_or_default();
     transformers.push(json!({"args": ["", "snf_role_arn"]}));
+    transformers.push(json!({"args": ["", "sfn_role_arn"]}));
     let w = Wildcards::new(&transformers);
     let expected = &case["expected"];
     let (status, output, error, cause) = match &outcome.status {
@@ -318,6 +325,29 @@ fn history_diff(case: &Value, history: &[asl::HistoryEvent]) -> Option<String> {
     if concurrent {
         a_types.sort_unstable();
         e_types.sort_unstable();
+    }
+    // LocalStack's SfnNoneRecursiveParallelTransformer also drops the events
+    // that close nested Parallel states; allow exactly those to be extra.
+    let nested_parallel_dropped = case["test_transformers"].as_array().is_some_and(|t| {
+        t.iter()
+            .any(|t| t["type"] == "SfnNoneRecursiveParallelTransformer")
+    });
+    if nested_parallel_dropped && a_types != e_types {
+        let mut remaining = a_types.clone();
+        for e in &e_types {
+            match remaining.iter().position(|a| a == e) {
+                Some(i) => {
+                    remaining.remove(i);
+                }
+                None => return Some(format!("history: expected a {e} event that is missing")),
+            }
+        }
+        if remaining
+            .iter()
+            .all(|t| matches!(*t, "ParallelStateSucceeded" | "ParallelStateExited"))
+        {
+            return None;
+        }
     }
     if a_types != e_types {
         let at = a_types
