@@ -22,8 +22,8 @@ use crate::error::{Failure, names};
 use crate::expr::{self, Env, ExprFailure};
 use crate::history::{EventType, HistoryEvent, Millis, details, to_json_text};
 use crate::model::{
-    BlockId, Catcher, ErrorText, Machine, Number, ResultPath, Retrier, Seconds, State, StateId,
-    StateKind, Transition, Wait,
+    BlockId, Catcher, ErrorText, Machine, Number, QueryLanguage, ResultPath, Retrier, Seconds,
+    State, StateId, StateKind, Transition, Wait,
 };
 use crate::template::Template;
 use crate::time::{format_millis, parse_timestamp};
@@ -162,6 +162,9 @@ impl Rng {
 struct Active {
     state: StateId,
     entered_id: u64,
+    /// `previousEventId` of the entered event: AWS links `EvaluationFailed`
+    /// to it.
+    entered_prev: u64,
     entered_at: Millis,
     /// The state's input as it arrived (ResultPath writes into this).
     raw_input: Value,
@@ -200,6 +203,9 @@ struct TaskWait {
     task: TaskId,
     kind: resource::TaskKind,
     started: bool,
+    /// The resolved TimeoutSeconds/HeartbeatSeconds, armed when the task starts.
+    timeout_seconds: Option<u64>,
+    heartbeat_seconds: Option<u64>,
     timeout: Option<(TimerId, u64)>,
     heartbeat: Option<(TimerId, u64)>,
 }
@@ -350,8 +356,14 @@ impl Execution {
         std::mem::take(&mut self.events)
     }
 
+    /// Effects to carry out. After the execution ended only cancellations
+    /// remain: work a step asked for before it hit its end is dropped.
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.effects)
+        let mut effects = std::mem::take(&mut self.effects);
+        if self.status != Status::Running {
+            effects.retain(|e| matches!(e, Effect::CancelTask(_) | Effect::CancelTimer(_)));
+        }
+        effects
     }
 
     /// Number of events recorded so far.
@@ -395,12 +407,38 @@ impl Execution {
         h
     }
 
+    /// Appends an event. Once the execution has ended nothing more is
+    /// recorded; the 25,000th event of a running execution is its
+    /// `ExecutionFailed` (AWS caps Standard histories there).
     fn push_event(
         &mut self,
         previous: u64,
         event_type: EventType,
         details: Option<Map<String, Value>>,
     ) -> u64 {
+        if self.status != Status::Running {
+            return previous;
+        }
+        let terminal = matches!(
+            event_type,
+            EventType::ExecutionSucceeded
+                | EventType::ExecutionFailed
+                | EventType::ExecutionTimedOut
+                | EventType::ExecutionAborted
+        );
+        if !terminal && self.next_event_id >= MAX_HISTORY_EVENTS {
+            self.cancel_everything();
+            self.finish_execution(
+                previous,
+                Status::Failed(Failure::new(
+                    names::RUNTIME,
+                    format!(
+                        "The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+                    ),
+                )),
+            );
+            return previous;
+        }
         let id = self.next_event_id;
         self.next_event_id += 1;
         self.events.push(HistoryEvent {
@@ -514,6 +552,17 @@ impl Execution {
         if let Some((k, v)) = extra_context {
             context[k] = v;
         }
+        self.eval_in(fid, input, &context, &Value::Null, f)
+    }
+
+    fn eval_in<T>(
+        &mut self,
+        fid: FrameId,
+        input: &Value,
+        context: &Value,
+        states: &Value,
+        f: impl FnOnce(&mut Env<'_>) -> T,
+    ) -> T {
         let mut rng = self.rng;
         let vars = ScopeVars {
             frames: &self.frames,
@@ -522,18 +571,79 @@ impl Execution {
         let mut random = || rng.next_u64();
         let mut env = Env {
             input,
-            context: &context,
+            context,
             vars: &vars,
             random: &mut random,
+            states,
+            now: self.now,
         };
         let out = f(&mut env);
         self.rng = rng;
         out
     }
 
-    fn fail_in_state(&self, fid: FrameId, active: &Active, e: ExprFailure) -> Failure {
+    /// Evaluates in a JSONata state: `$states` is `{input, context}` plus
+    /// `result` (Task/Parallel/Map `Output` and `Assign`) or `errorOutput`
+    /// (a Catcher's).
+    fn with_states<T>(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        extra: Option<(&str, &Value)>,
+        extra_context: Option<(&str, Value)>,
+        f: impl FnOnce(&mut Env<'_>) -> T,
+    ) -> T {
+        let mut context = self.context(fid, active, None);
+        if let Some((k, v)) = extra_context {
+            context[k] = v;
+        }
+        let mut states = Map::new();
+        states.insert("input".into(), active.raw_input.clone());
+        states.insert("context".into(), context);
+        if let Some((k, v)) = extra {
+            states.insert(k.into(), v.clone());
+        }
+        let states = Value::Object(states);
+        self.eval_in(fid, &Value::Null, &Value::Null, &states, f)
+    }
+
+    /// A `States.Runtime` failure of the current state.
+    fn runtime_failure(&self, fid: FrameId, active: &Active, message: String) -> Failure {
         let name = &self.state(fid, active.state).name;
-        Failure::in_state(&e.error, name, active.entered_id, e.message)
+        Failure::in_state(names::RUNTIME, name, active.entered_id, message)
+    }
+
+    /// Turns an expression failure into the state's failure. A JSONata
+    /// failure is first recorded as `EvaluationFailed` (linked, as AWS does,
+    /// to the entered event's predecessor), and a Parallel/Map state then
+    /// records its own failed event.
+    fn fail_in_state(&mut self, fid: FrameId, active: &Active, e: ExprFailure) -> Failure {
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[active.state];
+        let failure = Failure::in_state(&e.error, &state.name, active.entered_id, e.message);
+        if e.error == names::QUERY_EVALUATION_ERROR {
+            let mut d = details::error(failure.error.as_deref(), failure.cause.as_deref());
+            if let Some(location) = e.location {
+                d.insert("location".into(), json!(location));
+            }
+            d.insert("state".into(), json!(state.name));
+            // Recorded: a Map's EvaluationFailed links to its entered event's
+            // predecessor, a Wait's to the entered event itself.
+            if matches!(state.kind, StateKind::Map(_)) {
+                self.frames[fid].last_event = active.entered_prev;
+            }
+            self.emit(fid, EventType::EvaluationFailed, Some(d));
+            match state.kind {
+                StateKind::Map(_) => {
+                    self.emit(fid, EventType::MapStateFailed, None);
+                }
+                StateKind::Parallel(_) => {
+                    self.emit(fid, EventType::ParallelStateFailed, None);
+                }
+                _ => {}
+            }
+        }
+        failure
     }
 
     // ---- the run loop ---------------------------------------------------
@@ -572,22 +682,10 @@ impl Execution {
     /// Enters a state and runs it as far as it goes without waiting. Returns
     /// true when the frame should keep running (its step is `Enter` again).
     fn enter(&mut self, fid: FrameId, state_id: StateId, input: Value) -> bool {
-        if self.next_event_id > MAX_HISTORY_EVENTS {
-            let prev = self.frames[fid].last_event;
-            self.finish_execution(
-                prev,
-                Status::Failed(Failure::new(
-                    names::RUNTIME,
-                    format!(
-                        "The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
-                    ),
-                )),
-            );
-            return false;
-        }
         let machine = Arc::clone(&self.machine);
         let state = &machine.block(self.frames[fid].block).states[state_id];
         let entered_type = entered_event(&state.kind);
+        let entered_prev = self.frames[fid].last_event;
         let entered_id = self.emit(
             fid,
             entered_type,
@@ -596,6 +694,7 @@ impl Execution {
         let mut active = Active {
             state: state_id,
             entered_id,
+            entered_prev,
             entered_at: self.now,
             raw_input: input,
             effective: Value::Null,
@@ -609,6 +708,11 @@ impl Execution {
                 Ok(v) => active.effective = v,
                 Err(f) => return self.fail_frame(fid, f),
             }
+        }
+        if state.query_language == QueryLanguage::Jsonata
+            && let Some(go_on) = self.enter_jsonata(fid, state, &mut active)
+        {
+            return go_on;
         }
         match &state.kind {
             StateKind::Pass(pass) => {
@@ -716,7 +820,8 @@ impl Execution {
                                 )),
                             }
                         }
-                        Some(ErrorText::Jsonata(v)) => Ok(v.as_str().map(str::to_string)),
+                        // JSONata Fail states are handled by `enter_jsonata`.
+                        Some(ErrorText::Jsonata(_)) => Ok(None),
                     }
                 };
                 let error = match text(self, &fail.error, "ErrorPath") {
@@ -740,6 +845,111 @@ impl Execution {
                 false
             }
         }
+    }
+
+    /// The JSONata-mode behaviour of Pass, Choice, Succeed and Fail (Wait,
+    /// Task, Parallel and Map share the JSONPath code paths, which consult
+    /// the query language where they differ). `None` = not handled here.
+    fn enter_jsonata(&mut self, fid: FrameId, state: &State, active: &mut Active) -> Option<bool> {
+        let next = match state.transition {
+            Transition::Next(n) => Some(n),
+            _ => None,
+        };
+        Some(match &state.kind {
+            StateKind::Pass(_) | StateKind::Succeed => self.jsonata_exit(
+                fid,
+                active.clone(),
+                None,
+                state.output.as_ref(),
+                state.assign.as_ref(),
+                next,
+            ),
+            StateKind::Choice(c) => {
+                for rule in &c.choices {
+                    let crate::model::Condition::Jsonata(cond) = &rule.condition else {
+                        continue;
+                    };
+                    let r = self.with_states(fid, active, None, None, |env| cond.eval(env));
+                    let matched = match r {
+                        Ok(Value::Bool(b)) => b,
+                        Ok(other) => {
+                            let field = match cond {
+                                Template::Jsonata { field, .. } => field.clone(),
+                                _ => "Condition".into(),
+                            };
+                            let e = ExprFailure::query(
+                                &field,
+                                format!(
+                                    "The JSONata expression specified for the field '{field}' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
+                                    expr::jsonata_type_name(&other),
+                                    to_json_text(&other)
+                                ),
+                            );
+                            let f = self.fail_in_state(fid, active, e);
+                            return Some(self.fail_frame(fid, f));
+                        }
+                        Err(e) => {
+                            let f = self.fail_in_state(fid, active, e);
+                            return Some(self.fail_frame(fid, f));
+                        }
+                    };
+                    if matched {
+                        return Some(self.jsonata_exit(
+                            fid,
+                            active.clone(),
+                            None,
+                            rule.output.as_ref(),
+                            rule.assign.as_ref(),
+                            Some(rule.next),
+                        ));
+                    }
+                }
+                match c.default {
+                    Some(d) => self.jsonata_exit(
+                        fid,
+                        active.clone(),
+                        None,
+                        state.output.as_ref(),
+                        state.assign.as_ref(),
+                        Some(d),
+                    ),
+                    None => {
+                        let f = Failure::in_state(
+                            names::NO_CHOICE_MATCHED,
+                            &state.name,
+                            active.entered_id,
+                            "No Matches!",
+                        );
+                        self.fail_frame(fid, f)
+                    }
+                }
+            }
+            StateKind::Fail(fail) => {
+                let mut text = |t: &Option<ErrorText>| -> Result<Option<String>, ExprFailure> {
+                    match t {
+                        Some(ErrorText::Jsonata(t)) => {
+                            let v = self.with_states(fid, active, None, None, |env| t.eval(env))?;
+                            Ok(Some(match v {
+                                Value::String(s) => s,
+                                other => to_json_text(&other),
+                            }))
+                        }
+                        Some(ErrorText::Literal(s)) => Ok(Some(s.clone())),
+                        _ => Ok(None),
+                    }
+                };
+                let error = text(&fail.error);
+                let cause = text(&fail.cause);
+                match (error, cause) {
+                    (Ok(error), Ok(cause)) => self.fail_frame(fid, Failure { error, cause }),
+                    (Err(e), _) | (_, Err(e)) => {
+                        let f = self.fail_in_state(fid, active, e);
+                        self.fail_frame(fid, f)
+                    }
+                }
+            }
+            _ => return None,
+        })
     }
 
     /// InputPath/OutputPath: absent → the value itself, `null` → `{}`.
@@ -778,6 +988,28 @@ impl Execution {
         r.map_err(|e| self.fail_in_state(fid, active, e))
     }
 
+    /// Evaluates a template over the state's effective input (JSONPath) or
+    /// `$states` (JSONata): `Parameters`/`Arguments`, `ItemSelector`.
+    fn eval_input_template(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        t: &Template,
+        extra_context: Option<(&str, Value)>,
+    ) -> Result<Value, Failure> {
+        let jsonata = self.state(fid, active.state).query_language == QueryLanguage::Jsonata;
+        let r = if jsonata {
+            self.with_states(fid, active, None, extra_context, |env| t.eval(env))
+        } else {
+            let input = active.effective.clone();
+            let needs_ctx = t.uses_context() || extra_context.is_some();
+            self.with_env(fid, active, &input, needs_ctx, extra_context, |env| {
+                t.eval(env)
+            })
+        };
+        r.map_err(|e| self.fail_in_state(fid, active, e))
+    }
+
     fn retriers(&self, fid: FrameId, active: &Active) -> &[Retrier] {
         retriers_of(&self.state(fid, active.state).kind)
     }
@@ -794,6 +1026,20 @@ impl Execution {
     ) -> bool {
         let machine = Arc::clone(&self.machine);
         let state = &machine.block(self.frames[fid].block).states[active.state];
+        if state.query_language == QueryLanguage::Jsonata {
+            let next = match state.transition {
+                Transition::Next(n) => Some(n),
+                _ => None,
+            };
+            return self.jsonata_exit(
+                fid,
+                active,
+                Some(("result", &result)),
+                state.output.as_ref(),
+                state.assign.as_ref(),
+                next,
+            );
+        }
         let selected = match result_selector {
             Some(t) => match self.eval_template(fid, &active, t, &result) {
                 Ok(v) => v,
@@ -859,6 +1105,57 @@ impl Execution {
             Ok(v) => v,
             Err(f) => return self.fail_frame(fid, f),
         };
+        self.finish_exit(fid, active, output, assigned, next)
+    }
+
+    /// JSONata exit: `Output` and `Assign`, both
+    /// evaluated from the same `$states` (AWS: they see the same inputs).
+    fn jsonata_exit(
+        &mut self,
+        fid: FrameId,
+        active: Active,
+        extra: Option<(&str, &Value)>,
+        output: Option<&Template>,
+        assign: Option<&Template>,
+        next: Option<StateId>,
+    ) -> bool {
+        // Without `Output`, a state passes on its result (Task, Parallel,
+        // Map) or its input (the others).
+        let default_output = match extra {
+            Some((_, v)) => v.clone(),
+            None => active.raw_input.clone(),
+        };
+        let evaluated = self.with_states(fid, &active, extra, None, |env| {
+            let assigned = match assign {
+                Some(t) => Some(t.eval_assign(env)?),
+                None => None,
+            };
+            let output = match output {
+                Some(t) => t.eval(env)?,
+                None => default_output,
+            };
+            Ok::<_, ExprFailure>((output, assigned))
+        });
+        match evaluated {
+            Ok((output, assigned)) => self.finish_exit(fid, active, output, assigned, next),
+            Err(e) => {
+                let f = self.fail_in_state(fid, &active, e);
+                self.state_error(fid, active, f, None)
+            }
+        }
+    }
+
+    /// Records `…StateExited`, applies the assigned variables and moves on.
+    fn finish_exit(
+        &mut self,
+        fid: FrameId,
+        active: Active,
+        output: Value,
+        assigned: Option<Map<String, Value>>,
+        next: Option<StateId>,
+    ) -> bool {
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[active.state];
         let exited = details::state_exited(&state.name, &output, assigned.as_ref());
         if exited
             .get("output")
@@ -954,6 +1251,39 @@ impl Execution {
             .find(|c| failure.matches(&c.error_equals))
         {
             let error_output = failure.error_output();
+            if state.query_language == QueryLanguage::Jsonata {
+                let evaluated = self.with_states(
+                    fid,
+                    &active,
+                    Some(("errorOutput", &error_output)),
+                    None,
+                    |env| {
+                        let assigned = match &catcher.assign {
+                            Some(t) => Some(t.eval_assign(env)?),
+                            None => None,
+                        };
+                        let output = match &catcher.output {
+                            Some(t) => t.eval(env)?,
+                            None => error_output.clone(),
+                        };
+                        Ok::<_, ExprFailure>((output, assigned))
+                    },
+                );
+                return match evaluated {
+                    Ok((output, assigned)) => {
+                        let go_on =
+                            self.finish_exit(fid, active, output, assigned, Some(catcher.next));
+                        if go_on {
+                            self.runnable.push_back(fid);
+                        }
+                        false
+                    }
+                    Err(e) => {
+                        let f = self.fail_in_state(fid, &active, e);
+                        self.fail_frame(fid, f)
+                    }
+                };
+            }
             let assigned = match &catcher.assign {
                 Some(t) => {
                     let needs_ctx = t.uses_context();
@@ -1019,37 +1349,21 @@ impl Execution {
         let effective = active.effective.clone();
         let parameters = match &task.parameters {
             Some(t) => {
-                let needs_ctx = t.uses_context() || token.is_some();
-                let ctx_token = token.clone();
-                let r = self.with_env(fid, &active, &effective, needs_ctx, None, |env| t.eval(env));
-                // `$$.Task.Token` needs the token in the context object.
-                let r = match (r, ctx_token) {
-                    (Err(_), Some(tok)) => {
-                        let mut ctx = self.context(fid, &active, Some(&tok));
-                        ctx["Task"] = json!({ "Token": tok });
-                        let mut rng = self.rng;
-                        let vars = ScopeVars {
-                            frames: &self.frames,
-                            fid,
-                        };
-                        let mut random = || rng.next_u64();
-                        let mut env = Env {
-                            input: &effective,
-                            context: &ctx,
-                            vars: &vars,
-                            random: &mut random,
-                        };
-                        let out = t.eval(&mut env);
-                        self.rng = rng;
-                        out
-                    }
-                    (r, _) => r,
+                // `$$.Task.Token` (JSONata: `$states.context.Task.Token`).
+                let extra = token.as_ref().map(|tok| ("Task", json!({ "Token": tok })));
+                let r = if state.query_language == QueryLanguage::Jsonata {
+                    self.with_states(fid, &active, None, extra, |env| t.eval(env))
+                } else {
+                    let needs_ctx = t.uses_context() || token.is_some();
+                    self.with_env(fid, &active, &effective, needs_ctx, extra, |env| {
+                        t.eval(env)
+                    })
                 };
                 match r {
                     Ok(v) => v,
                     Err(e) => {
                         let f = self.fail_in_state(fid, &active, e);
-                        self.fail_frame(fid, f);
+                        self.state_error(fid, active, f, None);
                         return;
                     }
                 }
@@ -1090,6 +1404,8 @@ impl Execution {
             task: id,
             kind: kind.clone(),
             started: false,
+            timeout_seconds: timeout,
+            heartbeat_seconds: heartbeat,
             timeout: None,
             heartbeat: None,
         };
@@ -1174,7 +1490,28 @@ impl Execution {
                     )),
                 }
             }
-            Some(Seconds::Jsonata(v)) => Ok(v.as_u64()),
+            Some(Seconds::Jsonata(t)) => {
+                let v = self
+                    .with_states(fid, active, None, None, |env| t.eval(env))
+                    .map_err(|e| self.fail_in_state(fid, active, e))?;
+                match v.as_f64() {
+                    Some(n) if n >= 1.0 => Ok(Some(n as u64)),
+                    _ => {
+                        let name = field.trim_end_matches("Path");
+                        Err(self.fail_in_state(
+                            fid,
+                            active,
+                            ExprFailure::query(
+                                name,
+                                format!(
+                                    "The {name} field must be a positive integer but was: {}",
+                                    to_json_text(&v)
+                                ),
+                            ),
+                        ))
+                    }
+                }
+            }
         }
     }
 
@@ -1198,19 +1535,7 @@ impl Execution {
         w.started = true;
         let kind = w.kind.clone();
         let state_id = w.active.state;
-        let (timeout, heartbeat) = match &self.state(fid, state_id).kind {
-            StateKind::Task(t) => (
-                match t.timeout {
-                    Some(Seconds::Literal(n)) => Some(n),
-                    _ => None,
-                },
-                match t.heartbeat {
-                    Some(Seconds::Literal(n)) => Some(n),
-                    _ => None,
-                },
-            ),
-            _ => (None, None),
-        };
+        let (timeout, heartbeat) = (w.timeout_seconds, w.heartbeat_seconds);
         let resource = match &self.state(fid, state_id).kind {
             StateKind::Task(t) => t.resource.clone(),
             _ => String::new(),
@@ -1343,9 +1668,23 @@ impl Execution {
 
     // ---- waits and timers ------------------------------------------------
 
+    /// When a Wait ends. AWS refuses delays beyond 24,855 days (2^31 s).
     fn wait_due(&mut self, fid: FrameId, active: &Active, w: &Wait) -> Result<Millis, Failure> {
-        let runtime =
-            |me: &Self, msg: String| me.fail_in_state(fid, active, ExprFailure::runtime(msg));
+        const MAX_DELAY_MS: i64 = 24_855 * 24 * 3600 * 1000;
+        let due = self.wait_due_unchecked(fid, active, w)?;
+        if due.saturating_sub(self.now) > MAX_DELAY_MS {
+            return Err(self.runtime_failure(fid, active, "Wait state delay is too long.".into()));
+        }
+        Ok(due)
+    }
+
+    fn wait_due_unchecked(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        w: &Wait,
+    ) -> Result<Millis, Failure> {
+        let runtime = |me: &Self, msg: String| me.runtime_failure(fid, active, msg);
         let input = active.effective.clone();
         match w {
             Wait::Seconds(s) => Ok(self.now.saturating_add((*s as i64).saturating_mul(1000))),
@@ -1401,10 +1740,45 @@ impl Execution {
                     )
                 })
             }
-            Wait::JsonataSeconds(_) | Wait::JsonataTimestamp(_) => Err(runtime(
-                self,
-                "JSONata Wait fields are evaluated by the JSONata layer".into(),
-            )),
+            Wait::JsonataSeconds(t) => {
+                let v = self
+                    .with_states(fid, active, None, None, |env| t.eval(env))
+                    .map_err(|e| self.fail_in_state(fid, active, e))?;
+                match v.as_f64() {
+                    Some(n) if n >= 0.0 && n.fract() == 0.0 => {
+                        Ok(self.now.saturating_add((n as i64).saturating_mul(1000)))
+                    }
+                    _ => Err(self.fail_in_state(
+                        fid,
+                        active,
+                        ExprFailure::query(
+                            "Seconds",
+                            format!(
+                                "The Seconds field must be a non-negative integer but was: {}",
+                                to_json_text(&v)
+                            ),
+                        ),
+                    )),
+                }
+            }
+            Wait::JsonataTimestamp(t) => {
+                let v = self
+                    .with_states(fid, active, None, None, |env| t.eval(env))
+                    .map_err(|e| self.fail_in_state(fid, active, e))?;
+                let text = match &v {
+                    Value::String(s) => s.clone(),
+                    other => to_json_text(other),
+                };
+                match v.as_str().and_then(parse_timestamp) {
+                    Some(due) => Ok(due),
+                    None => {
+                        let msg = format!(
+                            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {text}"
+                        );
+                        Err(self.fail_in_state(fid, active, ExprFailure::query("Timestamp", msg)))
+                    }
+                }
+            }
         }
     }
 
@@ -1441,11 +1815,22 @@ impl Execution {
                 match std::mem::replace(&mut self.frames[fid].step, Step::Done) {
                     Step::Waiting { active, .. } => {
                         let effective = active.effective.clone();
-                        let assign = self.state(fid, active.state).assign.is_some();
                         let machine = Arc::clone(&self.machine);
                         let state = &machine.block(self.frames[fid].block).states[active.state];
-                        let assign = if assign { state.assign.as_ref() } else { None };
-                        if self.exit_to(fid, active, effective.clone(), effective, assign, None) {
+                        let go_on = if state.query_language == QueryLanguage::Jsonata {
+                            self.jsonata_exit(
+                                fid,
+                                active,
+                                None,
+                                state.output.as_ref(),
+                                state.assign.as_ref(),
+                                None,
+                            )
+                        } else {
+                            let assign = state.assign.as_ref();
+                            self.exit_to(fid, active, effective.clone(), effective, assign, None)
+                        };
+                        if go_on {
                             self.runnable.push_back(fid);
                         }
                     }
@@ -1473,10 +1858,10 @@ impl Execution {
         match &state.kind {
             StateKind::Parallel(p) => {
                 let input = match &p.parameters {
-                    Some(t) => match self.eval_template(fid, &active, t, &effective) {
+                    Some(t) => match self.eval_input_template(fid, &active, t, None) {
                         Ok(v) => v,
                         Err(f) => {
-                            self.fail_frame(fid, f);
+                            self.state_error(fid, active, f, None);
                             return;
                         }
                     },
@@ -1509,8 +1894,38 @@ impl Execution {
                 self.frames[fid].step = Step::Children(Box::new(wait));
             }
             StateKind::Map(m) => {
-                let items_value = match &m.items_path {
-                    Some((p, _)) => {
+                let jsonata = state.query_language == QueryLanguage::Jsonata;
+                let items_value = match (&m.items, &m.items_path) {
+                    (Some(t), _) => {
+                        match self.with_states(fid, &active, None, None, |env| t.eval(env)) {
+                            Ok(v @ Value::Array(_)) => v,
+                            Ok(other) => {
+                                let src = match t {
+                                    Template::Jsonata { expr, .. } => {
+                                        expr.source().trim().to_string()
+                                    }
+                                    _ => to_json_text(&other),
+                                };
+                                let e = ExprFailure::query(
+                                    "Items",
+                                    format!(
+                                        "The JSONata expression '{src}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}",
+                                        expr::jsonata_type_name(&other),
+                                        to_json_text(&other)
+                                    ),
+                                );
+                                let f = self.fail_in_state(fid, &active, e);
+                                self.state_error(fid, active, f, None);
+                                return;
+                            }
+                            Err(e) => {
+                                let f = self.fail_in_state(fid, &active, e);
+                                self.state_error(fid, active, f, None);
+                                return;
+                            }
+                        }
+                    }
+                    (None, Some((p, _))) => {
                         let r = self.with_env(fid, &active, &effective, true, None, |env| {
                             expr::eval_path(p, env)
                         });
@@ -1523,18 +1938,24 @@ impl Execution {
                             }
                         }
                     }
-                    None => effective.clone(),
+                    (None, None) => effective.clone(),
                 };
                 let Value::Array(items) = items_value else {
-                    let f = self.fail_in_state(
-                        fid,
-                        &active,
-                        ExprFailure::runtime(format!(
-                            "Map state input must be an array but was: {}",
-                            to_json_text(&items_value)
-                        )),
+                    let message = format!(
+                        "Map state input must be an array but was: {}",
+                        to_json_text(&items_value)
                     );
-                    self.fail_frame(fid, f);
+                    let e = if jsonata {
+                        ExprFailure {
+                            error: names::QUERY_EVALUATION_ERROR.into(),
+                            message,
+                            location: None,
+                        }
+                    } else {
+                        ExprFailure::runtime(message)
+                    };
+                    let f = self.fail_in_state(fid, &active, e);
+                    self.state_error(fid, active, f, None);
                     return;
                 };
                 let number = |me: &mut Self, n: &Option<Number>, field: &str, float: bool| {
@@ -1604,19 +2025,10 @@ impl Execution {
                     let input = match &m.item_selector {
                         Some(t) => {
                             let extra = json!({"Item": {"Index": index, "Value": item}});
-                            let r = self.with_env(
-                                fid,
-                                &active,
-                                &effective,
-                                true,
-                                Some(("Map", extra)),
-                                |env| t.eval(env),
-                            );
-                            match r {
+                            match self.eval_input_template(fid, &active, t, Some(("Map", extra))) {
                                 Ok(v) => v,
-                                Err(e) => {
-                                    let f = self.fail_in_state(fid, &active, e);
-                                    self.fail_frame(fid, f);
+                                Err(f) => {
+                                    self.state_error(fid, active, f, None);
                                     return;
                                 }
                             }
@@ -1718,7 +2130,19 @@ impl Execution {
                     )
                 })
             }
-            Some(Number::Jsonata(v)) => Ok(v.as_f64()),
+            Some(Number::Jsonata(t)) => {
+                let v = self
+                    .with_states(fid, active, None, None, |env| t.eval(env))
+                    .map_err(|e| self.fail_in_state(fid, active, e))?;
+                let name = field.trim_end_matches("Path");
+                v.as_f64().map(Some).ok_or_else(|| {
+                    let msg = format!(
+                        "The {name} field must be a number but was: {}",
+                        to_json_text(&v)
+                    );
+                    self.fail_in_state(fid, active, ExprFailure::query(name, msg))
+                })
+            }
         }
     }
 
@@ -2038,19 +2462,14 @@ impl Execution {
     fn abort(&mut self, failure: Failure) {
         // AWS links ExecutionAborted to the predecessor of the running state's
         // entered event (recorded: `2 WaitStateEntered prev 0`, `3 ExecutionAborted prev 0`).
-        let prev = self.frames.first().map(|f| f.last_event).unwrap_or(0);
-        let prev = self.events_prev_of(prev).unwrap_or(prev);
+        let prev = self.frames.first().map_or(0, |root| match &root.step {
+            Step::Task(w) => w.active.entered_prev,
+            Step::Waiting { active, .. } | Step::Backoff { active, .. } => active.entered_prev,
+            Step::Children(w) => w.active.entered_prev,
+            Step::Enter { .. } | Step::Done => root.last_event,
+        });
         self.cancel_everything();
         self.finish_execution(prev, Status::Aborted(failure));
-    }
-
-    /// `previousEventId` of an event still held in the undrained buffer, if
-    /// it is an entered event; the runtime keeps the rest.
-    fn events_prev_of(&self, id: u64) -> Option<u64> {
-        self.events
-            .iter()
-            .find(|e| e.id == id && e.event_type.as_str().ends_with("StateEntered"))
-            .map(|e| e.previous_event_id)
     }
 
     fn finish_execution(&mut self, prev: u64, status: Status) {

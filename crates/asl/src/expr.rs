@@ -6,6 +6,7 @@
 //! the state …" prefix.
 
 use asl_path::{EvalError, PathExpr, Variables};
+use baton_jsonata::{Bindings, Expression, Host, VariableLookup};
 use serde_json::Value;
 
 use crate::error::names;
@@ -19,6 +20,11 @@ pub struct Env<'a> {
     pub context: &'a Value,
     pub vars: &'a dyn Variables,
     pub random: &'a mut dyn FnMut() -> u64,
+    /// JSONata's `$states` (`{input, context, result?, errorOutput?}`);
+    /// `null` in JSONPath states.
+    pub states: &'a Value,
+    /// The execution's clock, for JSONata's `$now()`/`$millis()`.
+    pub now: crate::history::Millis,
 }
 
 /// An expression failed: AWS's error name and the message after the state prefix.
@@ -26,6 +32,9 @@ pub struct Env<'a> {
 pub struct ExprFailure {
     pub error: String,
     pub message: String,
+    /// For JSONata failures: the field (`Output/a`), recorded in an
+    /// `EvaluationFailed` event.
+    pub location: Option<String>,
 }
 
 impl ExprFailure {
@@ -33,6 +42,16 @@ impl ExprFailure {
         ExprFailure {
             error: names::RUNTIME.into(),
             message: message.into(),
+            location: None,
+        }
+    }
+
+    /// A `States.QueryEvaluationError` in JSONata field `field`.
+    pub fn query(field: &str, message: impl Into<String>) -> ExprFailure {
+        ExprFailure {
+            error: names::QUERY_EVALUATION_ERROR.into(),
+            message: message.into(),
+            location: Some(field.to_string()),
         }
     }
 }
@@ -52,6 +71,7 @@ impl PathFailure {
         ExprFailure {
             error: self.0.error_name().into(),
             message: self.0.to_string(),
+            location: None,
         }
     }
 }
@@ -84,6 +104,7 @@ pub fn eval_field(
         e => ExprFailure {
             error: e.error_name().into(),
             message: e.to_string(),
+            location: None,
         },
     })
 }
@@ -93,12 +114,78 @@ pub fn uses_context(p: &PathExpr) -> bool {
     matches!(p, PathExpr::Context(_) | PathExpr::Intrinsic(_))
 }
 
-/// Evaluates a JSONata `{% … %}` body.
-pub fn eval_jsonata(src: &str, _env: &mut Env<'_>) -> Result<Value, ExprFailure> {
-    Err(ExprFailure {
-        error: names::QUERY_EVALUATION_ERROR.into(),
-        message: format!(
-            "The JSONata expression '{src}' could not be evaluated: JSONata is not enabled in this build."
-        ),
+/// Workflow variables as the JSONata layer looks them up.
+struct JsonataVars<'a>(&'a dyn Variables);
+
+impl VariableLookup for JsonataVars<'_> {
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+}
+
+/// Time and randomness for JSONata from the execution (deterministic on replay).
+struct JsonataHost<'a, 'b> {
+    now: crate::history::Millis,
+    random: &'a mut (dyn FnMut() -> u64 + 'b),
+}
+
+impl Host for JsonataHost<'_, '_> {
+    fn now_millis(&self) -> i64 {
+        self.now
+    }
+
+    fn random_u64(&mut self) -> u64 {
+        (self.random)()
+    }
+}
+
+/// Evaluates a JSONata expression of field `field`; the result must be defined.
+pub fn eval_jsonata(
+    expr: &Expression,
+    field: &str,
+    env: &mut Env<'_>,
+) -> Result<Value, ExprFailure> {
+    let vars = JsonataVars(env.vars);
+    let bindings = Bindings {
+        states: env.states,
+        variables: &vars,
+    };
+    let mut host = JsonataHost {
+        now: env.now,
+        random: &mut *env.random,
+    };
+    let src = expr.source().trim();
+    expr.evaluate_defined(&bindings, &mut host).map_err(|e| {
+        if e.kind == baton_jsonata::ErrorKind::UnsupportedResult {
+            ExprFailure::query(
+                field,
+                format!("The JSONata expression '{src}' specified for the field '{field}' returned an unsupported result type."),
+            )
+        } else if e.is_undefined_result() {
+            ExprFailure::query(
+                field,
+                format!("The JSONata expression '{src}' specified for the field '{field}' returned nothing (undefined)."),
+            )
+        } else {
+            ExprFailure::query(
+                field,
+                format!(
+                    "The JSONata expression '{src}' specified for the field '{field}' threw an error during evaluation. {}: {}",
+                    e.code, e.message
+                ),
+            )
+        }
     })
+}
+
+/// JSONata's name for a value's type, as AWS words type errors.
+pub fn jsonata_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }

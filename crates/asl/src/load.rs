@@ -22,9 +22,8 @@ impl ExprSyntax for AslSyntax {
         asl_path::check_payload_value(s)
     }
 
-    fn check_jsonata(&self, _s: &str) -> Result<(), String> {
-        // JSONata syntax is checked when the JSONata layer is present.
-        Ok(())
+    fn check_jsonata(&self, s: &str) -> Result<(), String> {
+        baton_jsonata::check_step_functions_restrictions(s)
     }
 }
 

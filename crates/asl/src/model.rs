@@ -56,6 +56,8 @@ pub struct State {
     pub input_path: Option<Option<PathExpr>>,
     pub output_path: Option<Option<PathExpr>>,
     pub assign: Option<Template>,
+    /// JSONata `Output` (absent in JSONPath states).
+    pub output: Option<Template>,
     pub transition: Transition,
     pub kind: StateKind,
     /// The state's JSON as written (JSONata fields are read from here).
@@ -132,8 +134,8 @@ pub struct Task {
 pub enum Seconds {
     Literal(u64),
     Path(PathExpr),
-    /// JSONata mode: `{% … %}` or a literal number (evaluated by the JSONata layer).
-    Jsonata(Value),
+    /// JSONata mode: `{% … %}` or a literal number.
+    Jsonata(Template),
 }
 
 #[derive(Debug)]
@@ -147,8 +149,8 @@ pub struct ChoiceRule {
     pub condition: Condition,
     pub next: StateId,
     pub assign: Option<Template>,
-    /// JSONata `Output` of the rule, as written.
-    pub output: Option<Value>,
+    /// JSONata `Output` of the rule.
+    pub output: Option<Template>,
 }
 
 #[derive(Debug)]
@@ -163,7 +165,7 @@ pub enum Condition {
         operand: Operand,
     },
     /// JSONata `Condition`: `true`/`false` or a `{% … %}` string.
-    Jsonata(Value),
+    Jsonata(Template),
 }
 
 #[derive(Debug)]
@@ -277,15 +279,15 @@ pub enum Wait {
     SecondsPath(PathExpr, String),
     TimestampPath(PathExpr, String),
     /// JSONata `Seconds`/`Timestamp` (a `{% … %}` string or literal).
-    JsonataSeconds(Value),
-    JsonataTimestamp(Value),
+    JsonataSeconds(Template),
+    JsonataTimestamp(Template),
 }
 
 #[derive(Debug)]
 pub enum ErrorText {
     Literal(String),
     Path(PathExpr, String),
-    Jsonata(Value),
+    Jsonata(Template),
 }
 
 #[derive(Debug)]
@@ -309,7 +311,7 @@ pub struct Parallel {
 pub enum Number {
     Literal(f64),
     Path(PathExpr, String),
-    Jsonata(Value),
+    Jsonata(Template),
 }
 
 #[derive(Debug)]
@@ -317,6 +319,8 @@ pub struct MapState {
     pub processor: BlockId,
     pub distributed: bool,
     pub items_path: Option<(PathExpr, String)>,
+    /// JSONata `Items`.
+    pub items: Option<Template>,
     pub item_selector: Option<Template>,
     pub max_concurrency: Option<Number>,
     pub tolerated_failure_percentage: Option<Number>,
@@ -344,7 +348,7 @@ pub struct Catcher {
     pub next: StateId,
     pub result_path: ResultPath,
     pub assign: Option<Template>,
-    pub output: Option<Value>,
+    pub output: Option<Template>,
 }
 
 /// A definition that cannot be compiled. Carries the JSON-Pointer-like location.
@@ -495,24 +499,19 @@ impl Cx {
         } else {
             (None, None)
         };
-        let assign = match obj.get("Assign") {
-            Some(v) => Some(Template::compile(
-                v,
-                query_language,
-                &format!("{at}/Assign"),
-            )?),
-            None => None,
-        };
         let template = |field: &str| -> Result<Option<Template>, CompileError> {
             match obj.get(field) {
                 Some(v) => Ok(Some(Template::compile(
                     v,
                     query_language,
                     &format!("{at}/{field}"),
+                    field,
                 )?)),
                 None => Ok(None),
             }
         };
+        let assign = template("Assign")?;
+        let output = if jsonpath { None } else { template("Output")? };
         let result_path = || -> Result<ResultPath, CompileError> {
             result_path_of(obj.get("ResultPath"), &format!("{at}/ResultPath"))
         };
@@ -544,7 +543,12 @@ impl Cx {
                                     &format!("{at}/{lit}"),
                                 ));
                             }
-                            (false, _) => Seconds::Jsonata(v.clone()),
+                            (false, _) => Seconds::Jsonata(Template::compile(
+                                v,
+                                query_language,
+                                &format!("{at}/{lit}"),
+                                lit,
+                            )?),
                         }));
                     }
                     if let Some(p) = obj.get(path).and_then(Value::as_str) {
@@ -579,24 +583,37 @@ impl Cx {
                         .get(robj.get("Next").and_then(Value::as_str).unwrap_or_default())
                         .copied()
                         .ok_or_else(|| err("Missing 'Next' target", &format!("{loc}/Next")))?;
+                    let label = format!("Choices[{i}]");
                     let condition = if jsonpath {
                         condition(robj, &loc)?
                     } else {
-                        Condition::Jsonata(robj.get("Condition").cloned().unwrap_or(Value::Null))
-                    };
-                    let assign = match robj.get("Assign") {
-                        Some(v) => Some(Template::compile(
-                            v,
+                        Condition::Jsonata(Template::compile(
+                            robj.get("Condition").unwrap_or(&Value::Null),
                             query_language,
-                            &format!("{loc}/Assign"),
-                        )?),
-                        None => None,
+                            &format!("{loc}/Condition"),
+                            &format!("{label}/Condition"),
+                        )?)
+                    };
+                    let rule_template = |key: &str| -> Result<Option<Template>, CompileError> {
+                        match robj.get(key) {
+                            Some(v) => Ok(Some(Template::compile(
+                                v,
+                                query_language,
+                                &format!("{loc}/{key}"),
+                                &format!("{label}/{key}"),
+                            )?)),
+                            None => Ok(None),
+                        }
                     };
                     choices.push(ChoiceRule {
                         condition,
                         next,
-                        assign,
-                        output: robj.get("Output").cloned(),
+                        assign: rule_template("Assign")?,
+                        output: if jsonpath {
+                            None
+                        } else {
+                            rule_template("Output")?
+                        },
                     });
                 }
                 let default = match obj.get("Default") {
@@ -605,14 +622,19 @@ impl Cx {
                 };
                 StateKind::Choice(Choice { choices, default })
             }
-            "Wait" => StateKind::Wait(self.wait(obj, jsonpath, at)?),
+            "Wait" => StateKind::Wait(self.wait(obj, query_language, at)?),
             "Succeed" => StateKind::Succeed,
             "Fail" => {
                 let text = |lit: &str, path: &str| -> Result<Option<ErrorText>, CompileError> {
                     if let Some(v) = obj.get(lit) {
                         return Ok(Some(match v {
                             Value::String(s) if jsonpath => ErrorText::Literal(s.clone()),
-                            other => ErrorText::Jsonata(other.clone()),
+                            other => ErrorText::Jsonata(Template::compile(
+                                other,
+                                query_language,
+                                &format!("{at}/{lit}"),
+                                lit,
+                            )?),
                         }));
                     }
                     if let Some(p) = obj.get(path).and_then(Value::as_str) {
@@ -675,6 +697,7 @@ impl Cx {
             input_path,
             output_path,
             assign,
+            output,
             transition,
             kind,
             raw: raw.clone(),
@@ -684,9 +707,13 @@ impl Cx {
     fn wait(
         &self,
         obj: &Map<String, Value>,
-        jsonpath: bool,
+        query_language: QueryLanguage,
         at: &str,
     ) -> Result<Wait, CompileError> {
+        let jsonpath = query_language == QueryLanguage::JsonPath;
+        let jsonata = |field: &str, v: &Value| {
+            Template::compile(v, query_language, &format!("{at}/{field}"), field)
+        };
         if let Some(v) = obj.get("Seconds") {
             return match (jsonpath, v.as_u64()) {
                 (true, Some(n)) => Ok(Wait::Seconds(n)),
@@ -694,7 +721,7 @@ impl Cx {
                     "'Seconds' must be a non-negative integer",
                     &format!("{at}/Seconds"),
                 )),
-                (false, _) => Ok(Wait::JsonataSeconds(v.clone())),
+                (false, _) => Ok(Wait::JsonataSeconds(jsonata("Seconds", v)?)),
             };
         }
         if let Some(v) = obj.get("Timestamp") {
@@ -704,7 +731,7 @@ impl Cx {
                     "'Timestamp' must be a string",
                     &format!("{at}/Timestamp"),
                 )),
-                (false, _) => Ok(Wait::JsonataTimestamp(v.clone())),
+                (false, _) => Ok(Wait::JsonataTimestamp(jsonata("Timestamp", v)?)),
             };
         }
         if let Some(p) = obj.get("SecondsPath").and_then(Value::as_str) {
@@ -755,7 +782,12 @@ impl Cx {
                             &format!("{at}/{lit}"),
                         ));
                     }
-                    (false, _) => Number::Jsonata(v.clone()),
+                    (false, _) => Number::Jsonata(Template::compile(
+                        v,
+                        query_language,
+                        &format!("{at}/{lit}"),
+                        lit,
+                    )?),
                 }));
             }
             if let Some(p) = obj.get(path).and_then(Value::as_str) {
@@ -765,6 +797,15 @@ impl Cx {
                 )));
             }
             Ok(None)
+        };
+        let items = match (jsonpath, obj.get("Items")) {
+            (false, Some(v)) => Some(Template::compile(
+                v,
+                query_language,
+                &format!("{at}/Items"),
+                "Items",
+            )?),
+            _ => None,
         };
         let items_path = match obj.get("ItemsPath").and_then(Value::as_str) {
             Some(p) => Some((path_expr(p, &format!("{at}/ItemsPath"))?, p.to_string())),
@@ -779,6 +820,7 @@ impl Cx {
             processor,
             distributed,
             items_path,
+            items,
             item_selector,
             max_concurrency: number("MaxConcurrency", "MaxConcurrencyPath")?,
             tolerated_failure_percentage: number(
@@ -823,10 +865,19 @@ impl Cx {
                         a,
                         query_language,
                         &format!("{loc}/Assign"),
+                        &format!("Catch[{i}]/Assign"),
                     )?),
                     None => None,
                 },
-                output: c.get("Output").cloned(),
+                output: match (query_language, c.get("Output")) {
+                    (QueryLanguage::Jsonata, Some(o)) => Some(Template::compile(
+                        o,
+                        query_language,
+                        &format!("{loc}/Output"),
+                        &format!("Catch[{i}]/Output"),
+                    )?),
+                    _ => None,
+                },
             });
         }
         Ok(out)

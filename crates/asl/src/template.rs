@@ -4,7 +4,10 @@
 //! A template is compiled once; parts without any expression collapse into a
 //! literal, so evaluating a constant `Parameters` block is a clone.
 
+use std::sync::Arc;
+
 use asl_path::PathExpr;
+use baton_jsonata::Expression;
 use serde_json::{Map, Value};
 
 use crate::expr::{self, Env, ExprFailure};
@@ -22,12 +25,23 @@ pub enum Template {
         text: String,
         field: String,
     },
-    /// A JSONata `{% … %}` string (the expression between the delimiters).
-    Jsonata(String),
+    /// A JSONata `{% … %}` string, parsed. `field` names where it sits the
+    /// way AWS reports it (`Output/a/b`, `Arguments/Items[0]`).
+    Jsonata {
+        expr: Arc<Expression>,
+        field: String,
+    },
 }
 
 impl Template {
-    pub fn compile(v: &Value, ql: QueryLanguage, at: &str) -> Result<Template, CompileError> {
+    /// Compiles the value of field `field` (AWS's name for it in JSONata
+    /// error messages, e.g. `Output` or `Choices[0]/Assign`) found at `at`.
+    pub fn compile(
+        v: &Value,
+        ql: QueryLanguage,
+        at: &str,
+        field: &str,
+    ) -> Result<Template, CompileError> {
         let t = match v {
             Value::Object(obj) => {
                 let mut entries = Vec::with_capacity(obj.len());
@@ -48,7 +62,10 @@ impl Template {
                                 },
                             ));
                         }
-                        _ => entries.push((k.clone(), Template::compile(child, ql, &loc)?)),
+                        _ => entries.push((
+                            k.clone(),
+                            Template::compile(child, ql, &loc, &format!("{field}/{k}"))?,
+                        )),
                     }
                 }
                 Template::Object(entries)
@@ -57,11 +74,22 @@ impl Template {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| Template::compile(item, ql, &format!("{at}/{i}")))
+                    .map(|(i, item)| {
+                        Template::compile(item, ql, &format!("{at}/{i}"), &format!("{field}[{i}]"))
+                    })
                     .collect::<Result<_, _>>()?,
             ),
             Value::String(s) if ql == QueryLanguage::Jsonata => match jsonata_body(s) {
-                Some(body) => Template::Jsonata(body.to_string()),
+                Some(body) => {
+                    let expr = Expression::parse(body).map_err(|e| CompileError {
+                        message: format!("The JSONata expression '{body}' is invalid: {e}"),
+                        location: at.to_string(),
+                    })?;
+                    Template::Jsonata {
+                        expr: Arc::new(expr),
+                        field: field.to_string(),
+                    }
+                }
                 None => Template::Literal(v.clone()),
             },
             other => Template::Literal(other.clone()),
@@ -108,7 +136,7 @@ impl Template {
             Template::Object(e) => e.iter().any(|(_, t)| t.uses_context()),
             Template::Array(a) => a.iter().any(Template::uses_context),
             Template::Expr { text, .. } => text.contains("$$"),
-            Template::Jsonata(s) => s.contains("$states.context"),
+            Template::Jsonata { expr, .. } => expr.source().contains("$states.context"),
         }
     }
 
@@ -130,7 +158,7 @@ impl Template {
                     .collect::<Result<_, _>>()?,
             )),
             Template::Expr { expr, text, field } => expr::eval_field(expr, text, field, env),
-            Template::Jsonata(src) => expr::eval_jsonata(src, env),
+            Template::Jsonata { expr, field } => expr::eval_jsonata(expr, field, env),
         }
     }
 

@@ -175,19 +175,8 @@ fn load_case(path: &Path) -> Result<Value> {
 
 /// Whether the engine can run this case yet, and if not, why.
 fn skip_reason(case: &Value) -> Option<&'static str> {
-    let features: Vec<&str> = case["features"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
     if case["category"] == "lambda_simple" {
         return Some("needs local Lambda functions");
-    }
-    if features.iter().any(|f| f.starts_with("jsonata"))
-        || case["template"].to_string().contains("JSONata")
-    {
-        return Some("JSONata query language");
     }
     None
 }

@@ -23,6 +23,9 @@ pub enum ErrorKind {
     /// The expression evaluated to `undefined` where a value was required
     /// (only from [`crate::Expression::evaluate_defined`]).
     UndefinedResult,
+    /// The expression evaluated to a function or regex, which has no JSON
+    /// form (AWS: "returned an unsupported result type").
+    UnsupportedResult,
 }
 
 /// A structured JSONata failure.
@@ -49,6 +52,8 @@ pub struct JsonataError {
 /// Code used for an `undefined` result (not a JSONata code: jsonata-js does
 /// not treat undefined as an error, Step Functions does).
 pub const UNDEFINED_RESULT_CODE: &str = "UNDEFINED";
+/// Code used for a result that is a function (no JSON value).
+pub const UNSUPPORTED_RESULT_CODE: &str = "UNSUPPORTED";
 /// Code used for Step Functions restriction violations.
 pub const RESTRICTION_CODE: &str = "SFN_RESTRICTED";
 /// Code used for a runaway evaluation stopped by a guard; it matches the

@@ -289,6 +289,11 @@ fn range(args: &[JValue]) -> HostFnResult {
             "The size of the sequence allocated by $range must not exceed 1e7",
         ));
     }
+    // AWS returns a one-element range as the bare number, like a JSONata
+    // singleton sequence (recorded: `$range(1, 9, 9)` → `1`).
+    if count == 1.0 {
+        return Ok(JValue::Number(start));
+    }
     let items = (0..count as u64)
         .map(|i| JValue::Number(start + step * i as f64))
         .collect();

@@ -33,7 +33,10 @@ use jsonata_core::evaluator::{Context, Evaluator, EvaluatorOptions};
 use jsonata_core::value::JValue;
 use serde_json::Value;
 
-pub use error::{ErrorKind, JsonataError, LIMIT_CODE, RESTRICTION_CODE, UNDEFINED_RESULT_CODE};
+pub use error::{
+    ErrorKind, JsonataError, LIMIT_CODE, RESTRICTION_CODE, UNDEFINED_RESULT_CODE,
+    UNSUPPORTED_RESULT_CODE,
+};
 
 use analysis::{Analysis, RANDOM_FUNCTIONS, TIME_FUNCTIONS};
 use functions::SplitMix64;
@@ -313,6 +316,16 @@ impl Expression {
             let value = ev
                 .evaluate(&self.ast, &input)
                 .map_err(|e| JsonataError::from_evaluator(&e))?;
+            if matches!(
+                value,
+                JValue::Lambda(_) | JValue::Builtin { .. } | JValue::Regex { .. }
+            ) {
+                return Err(JsonataError::new(
+                    ErrorKind::UnsupportedResult,
+                    UNSUPPORTED_RESULT_CODE,
+                    "The expression returned a function, which has no JSON value.",
+                ));
+            }
             convert::from_jvalue(&value)
         })?
     }

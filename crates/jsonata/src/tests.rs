@@ -118,8 +118,13 @@ fn undefined_results() {
         err.message.contains("returned nothing (undefined)"),
         "{err}"
     );
-    // Functions are not JSON: like JSON.stringify, they vanish.
-    assert_eq!(eval("function($x){$x}").unwrap(), None);
+    // Functions are not JSON: nested, they vanish like in JSON.stringify; a
+    // whole result that is a function is an error (recorded AWS case
+    // test_map_state_items_eval_jsonata_fail[function]).
+    assert_eq!(
+        eval("function($x){$x}").unwrap_err().kind,
+        ErrorKind::UnsupportedResult
+    );
     assert_eq!(ok("{'f': $sum, 'a': 1}"), json!({"a": 1}));
 }
 
@@ -405,4 +410,12 @@ fn referenced_names() {
     let e = Expression::parse("$x + $sum($states.input.a) + $y.z").unwrap();
     let names: Vec<&str> = e.referenced_names().collect();
     assert_eq!(names, ["states", "sum", "x", "y"]);
+}
+
+#[test]
+fn aws_returns_a_one_element_range_as_a_number_and_rejects_function_results() {
+    // Recorded AWS case test_array_range#2: `$range(1, 9, 9)` → `1`.
+    assert_eq!(ok("$range(1, 9, 9)"), serde_json::json!(1));
+    assert_eq!(ok("$range(1, 9, 4)"), serde_json::json!([1, 5, 9]));
+    assert_eq!(err("function($x){$x}").kind, ErrorKind::UnsupportedResult);
 }
