@@ -21,8 +21,8 @@ cargo test --workspace --quiet 2>&1 | tee /tmp/baton-cargo-test.log
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "cargo tests: %d passed, %d failed, %d skipped\n", p, f, i }' /tmp/baton-cargo-test.log
 
-step "ASL conformance (AWS-recorded executions)"
-cargo run --release --quiet -p conformance --bin baton-conformance -- --floor-file conformance/floor.txt
-
 step "JSONata reference suite"
 cargo run --release --quiet -p baton-jsonata --bin jsonata-suite -- --floor "$(cat crates/jsonata/suite-floor.txt)"
+
+step "ASL conformance (AWS-recorded executions)"
+cargo run --release --quiet -p conformance --bin baton-conformance -- --floor-file conformance/floor.txt

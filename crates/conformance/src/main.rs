@@ -93,6 +93,8 @@ fn real_main() -> Result<ExitCode> {
     let mut failures = Vec::new();
     let mut skip_reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let (mut definitions, mut accepted_definitions) = (0, 0);
+    let mut rejected_definitions: Vec<(String, String)> = Vec::new();
     for row in &index {
         let id = row["id"].as_str().unwrap_or_default();
         if let Some(f) = &args.filter
@@ -102,7 +104,18 @@ fn real_main() -> Result<ExitCode> {
         }
         let file = corpus.join(row["file"].as_str().unwrap_or_default());
         let verdict = match load_case(&file) {
-            Ok(case) => run_case(&case),
+            Ok(case) => {
+                // Every recorded definition was accepted by AWS, so Baton's
+                // validator must accept it too, runnable here or not.
+                definitions += 1;
+                match rejected(&case) {
+                    Some(why) => {
+                        rejected_definitions.push((id.to_string(), why));
+                    }
+                    None => accepted_definitions += 1,
+                }
+                run_case(&case)
+            }
             Err(e) => Verdict::Fail(format!("cannot read case: {e:#}")),
         };
         let slot = match &verdict {
@@ -152,6 +165,10 @@ fn real_main() -> Result<ExitCode> {
             failures.len() - shown
         );
     }
+    println!("definitions accepted by `baton validate`: {accepted_definitions} of {definitions}");
+    for (id, why) in &rejected_definitions {
+        println!("REJECTED {id}\n     {why}");
+    }
     let ran = passed + failed;
     if ran > 0 {
         println!(
@@ -164,6 +181,13 @@ fn real_main() -> Result<ExitCode> {
         && passed < floor
     {
         println!("below the committed floor of {floor} passing cases");
+        return Ok(ExitCode::from(1));
+    }
+    if !rejected_definitions.is_empty() {
+        println!(
+            "{} AWS-accepted definitions were rejected",
+            rejected_definitions.len()
+        );
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
@@ -191,6 +215,27 @@ impl TaskHandler for Unavailable {
             cause: Some(format!("no handler for {}", request.resource)),
         }
     }
+}
+
+/// Lambda placeholders in the recorded templates, filled with plausible ARNs.
+fn with_placeholders_filled(template: &Value) -> Value {
+    let text = template.to_string();
+    let re = regex::Regex::new(r"\$\{LAMBDA_(\d+)_(ARN|NAME)\}").expect("static regex");
+    let filled = re.replace_all(&text, |c: &regex::Captures| match &c[2] {
+        "ARN" => format!("arn:aws:lambda:us-east-1:111111111111:function:f{}", &c[1]),
+        _ => format!("f{}", &c[1]),
+    });
+    serde_json::from_str(&filled).unwrap_or_else(|_| template.clone())
+}
+
+/// Why `baton validate` rejects a case's definition, if it does.
+fn rejected(case: &Value) -> Option<String> {
+    let errors: Vec<String> = asl::validate(&with_placeholders_filled(&case["template"]))
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
 }
 
 fn run_case(case: &Value) -> Verdict {
