@@ -10,6 +10,19 @@ export CARGO_TERM_COLOR=never
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "test tools (Python venv with boto3, the aws CLI, pytest)"
+VENV="${BATON_VENV:-$PWD/.venv}"
+REQ=tests/e2e/requirements.txt
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+# Reinstall only when the requirements changed.
+if ! cmp -s "$REQ" "$VENV/.baton-requirements" 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ"
+  cp "$REQ" "$VENV/.baton-requirements"
+fi
+export PATH="$VENV/bin:$PATH"
+
 step "format"
 cargo fmt --all -- --check
 
@@ -20,6 +33,10 @@ step "unit and integration tests"
 cargo test --workspace --quiet 2>&1 | tee /tmp/baton-cargo-test.log
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "cargo tests: %d passed, %d failed, %d skipped\n", p, f, i }' /tmp/baton-cargo-test.log
+
+step "end-to-end: real clients (boto3, aws CLI) against baton serve, crash test"
+cargo build --release --quiet -p baton
+python -m pytest -q tests/e2e
 
 step "JSONata reference suite"
 cargo run --release --quiet -p baton-jsonata --bin jsonata-suite -- --floor "$(cat crates/jsonata/suite-floor.txt)"

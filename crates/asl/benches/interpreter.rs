@@ -36,12 +36,16 @@ fn load(definition: &Value) -> Arc<Machine> {
     }
 }
 
-/// `Pass0 → Pass1 → … → Pass{n-1}` (the last one ends).
-fn pass_chain(n: usize, query_language: Option<&str>) -> Value {
+/// `Pass0 → Pass1 → … → Pass{n-1}` (the last one ends), each with `extra`
+/// fields (e.g. a JSONata `Output`).
+fn pass_chain(n: usize, query_language: Option<&str>, extra: &[(&str, Value)]) -> Value {
     let mut states = serde_json::Map::new();
     for i in 0..n {
         let mut s = serde_json::Map::new();
         s.insert("Type".into(), json!("Pass"));
+        for (k, v) in extra {
+            s.insert((*k).into(), v.clone());
+        }
         if i + 1 < n {
             s.insert("Next".into(), json!(format!("Pass{}", i + 1)));
         } else {
@@ -117,7 +121,7 @@ fn bench(c: &mut Criterion) {
     let small = json!({ "a": 1, "b": "x" });
 
     // 1,000 Pass transitions per execution.
-    let chain = load(&pass_chain(N, None));
+    let chain = load(&pass_chain(N, None, &[]));
     group.throughput(Throughput::Elements(N as u64));
     group.bench_function("pass_chain_1000", |b| {
         b.iter(|| black_box(run(&chain, black_box(&small))))
@@ -139,12 +143,23 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(run(&map, black_box(&items))))
     });
 
-    // The same Pass chain with `QueryLanguage: JSONata` (Pass states without
-    // `Output` take the JSONata code path but evaluate no expression).
-    let jsonata_chain = load(&pass_chain(N, Some("JSONata")));
+    // The same Pass chain with `QueryLanguage: JSONata`: without `Output`
+    // (the JSONata data flow, no expression evaluated) ...
+    let jsonata_chain = load(&pass_chain(N, Some("JSONata"), &[]));
     group.throughput(Throughput::Elements(N as u64));
     group.bench_function("pass_chain_1000_jsonata", |b| {
         b.iter(|| black_box(run(&jsonata_chain, black_box(&small))))
+    });
+
+    // ... and with an `Output` expression evaluated in every state.
+    let output = [(
+        "Output",
+        json!("{% {'a': $states.input.a + 1, 'b': $states.input.b} %}"),
+    )];
+    let jsonata_output = load(&pass_chain(N, Some("JSONata"), &output));
+    group.throughput(Throughput::Elements(N as u64));
+    group.bench_function("pass_chain_1000_jsonata_output", |b| {
+        b.iter(|| black_box(run(&jsonata_output, black_box(&small))))
     });
 
     group.finish();

@@ -704,7 +704,7 @@ impl Execution {
         // InputPath (every type but Fail).
         if !matches!(state.kind, StateKind::Fail(_)) {
             let raw = active.raw_input.clone();
-            match self.apply_path(fid, &active, state.input_path.as_ref(), &raw) {
+            match self.apply_path(fid, &active, state.input_path.as_ref(), raw) {
                 Ok(v) => active.effective = v,
                 Err(f) => return self.fail_frame(fid, f),
             }
@@ -721,7 +721,7 @@ impl Execution {
                     (None, Some(t)) => {
                         self.eval_template(fid, &active, t, &active.effective.clone())
                     }
-                    (None, None) => Ok(active.effective.clone()),
+                    (None, None) => Ok(std::mem::take(&mut active.effective)),
                 };
                 match result {
                     Ok(result) => self.complete(fid, active, result, &pass.result_path, None),
@@ -732,9 +732,10 @@ impl Execution {
                 let effective = active.effective.clone();
                 let mut chosen = None;
                 for rule in &c.choices {
-                    let r = self.with_env(fid, &active, &effective, true, None, |env| {
-                        choice::evaluate(&rule.condition, env)
-                    });
+                    let r =
+                        self.with_env(fid, &active, &effective, rule.needs_context, None, |env| {
+                            choice::evaluate(&rule.condition, env)
+                        });
                     match r {
                         Ok(true) => {
                             chosen = Some((rule.next, rule.assign.as_ref()));
@@ -782,8 +783,8 @@ impl Execution {
                 Err(f) => self.fail_frame(fid, f),
             },
             StateKind::Succeed => {
-                let effective = active.effective.clone();
-                match self.apply_path(fid, &active, state.output_path.as_ref(), &effective) {
+                let effective = std::mem::take(&mut active.effective);
+                match self.apply_path(fid, &active, state.output_path.as_ref(), effective) {
                     Ok(out) => {
                         let exited = details::state_exited(&state.name, &out, None);
                         self.emit(fid, EventType::SucceedStateExited, Some(exited));
@@ -953,19 +954,21 @@ impl Execution {
     }
 
     /// InputPath/OutputPath: absent → the value itself, `null` → `{}`.
+    /// Takes the value by value: with no path (the common case) it is passed
+    /// on without a copy.
     fn apply_path(
         &mut self,
         fid: FrameId,
         active: &Active,
         path: Option<&Option<asl_path::PathExpr>>,
-        value: &Value,
+        value: Value,
     ) -> Result<Value, Failure> {
         match path {
-            None => Ok(value.clone()),
+            None => Ok(value),
             Some(None) => Ok(json!({})),
             Some(Some(p)) => {
                 let needs_ctx = expr::uses_context(p);
-                let r = self.with_env(fid, active, value, needs_ctx, None, |env| {
+                let r = self.with_env(fid, active, &value, needs_ctx, None, |env| {
                     expr::eval_path(p, env)
                 });
                 r.map_err(|e| {
@@ -1040,12 +1043,14 @@ impl Execution {
                 next,
             );
         }
-        let selected = match result_selector {
-            Some(t) => match self.eval_template(fid, &active, t, &result) {
-                Ok(v) => v,
+        // `Assign` sees the raw result; keep a copy only when there is one.
+        let (selected, assign_input) = match (result_selector, state.assign.is_some()) {
+            (Some(t), _) => match self.eval_template(fid, &active, t, &result) {
+                Ok(v) => (v, result),
                 Err(f) => return self.state_error(fid, active, f, None),
             },
-            None => result.clone(),
+            (None, true) => (result.clone(), result),
+            (None, false) => (result, Value::Null),
         };
         let combined = match apply_result_path(result_path, &active.raw_input, selected) {
             Ok(v) => v,
@@ -1064,7 +1069,7 @@ impl Execution {
             _ => None,
         };
         let assign = state.assign.as_ref();
-        self.exit_to(fid, active, combined, result, assign, next)
+        self.exit_to(fid, active, combined, assign_input, assign, next)
     }
 
     /// Applies OutputPath and `Assign`, records `…StateExited`, and moves the
@@ -1096,15 +1101,11 @@ impl Execution {
             }
             None => None,
         };
-        let output = match self.apply_path(
-            fid,
-            &active,
-            state.output_path.as_ref(),
-            &output_before_path,
-        ) {
-            Ok(v) => v,
-            Err(f) => return self.fail_frame(fid, f),
-        };
+        let output =
+            match self.apply_path(fid, &active, state.output_path.as_ref(), output_before_path) {
+                Ok(v) => v,
+                Err(f) => return self.fail_frame(fid, f),
+            };
         self.finish_exit(fid, active, output, assigned, next)
     }
 
@@ -2167,11 +2168,12 @@ impl Execution {
                 Some(details::map_iteration(name, index)),
             )
         };
+        // Each input is used once (a retry of the Map recomputes them).
         let child = self.spawn(
             fid,
             index,
             block,
-            wait.inputs[index].clone(),
+            std::mem::take(&mut wait.inputs[index]),
             started,
             child_execution,
         );
@@ -2239,7 +2241,9 @@ impl Execution {
         else {
             return;
         };
-        wait.running.retain(|&(_, f)| f != child);
+        if let Some(i) = wait.running.iter().position(|&(_, f)| f == child) {
+            wait.running.swap_remove(i);
+        }
         let machine = Arc::clone(&self.machine);
         let state = &machine.block(self.frames[parent].block).states[wait.active.state];
         let name = state.name.clone();

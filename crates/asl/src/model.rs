@@ -147,6 +147,9 @@ pub struct Choice {
 #[derive(Debug)]
 pub struct ChoiceRule {
     pub condition: Condition,
+    /// Whether evaluating the condition may read `$$`: only then is the
+    /// Context object built (it costs more than most rules).
+    pub needs_context: bool,
     pub next: StateId,
     pub assign: Option<Template>,
     /// JSONata `Output` of the rule.
@@ -166,6 +169,23 @@ pub enum Condition {
     },
     /// JSONata `Condition`: `true`/`false` or a `{% … %}` string.
     Jsonata(Template),
+}
+
+impl Condition {
+    /// Whether evaluation may read the Context object.
+    pub fn uses_context(&self) -> bool {
+        let path = |p: &PathExpr| matches!(p, PathExpr::Context(_) | PathExpr::Intrinsic(_));
+        match self {
+            Condition::And(rules) | Condition::Or(rules) => {
+                rules.iter().any(Condition::uses_context)
+            }
+            Condition::Not(rule) => rule.uses_context(),
+            Condition::Test {
+                variable, operand, ..
+            } => path(variable) || matches!(operand, Operand::Path(p) if path(p)),
+            Condition::Jsonata(t) => t.uses_context(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -606,6 +626,7 @@ impl Cx {
                         }
                     };
                     choices.push(ChoiceRule {
+                        needs_context: condition.uses_context(),
                         condition,
                         next,
                         assign: rule_template("Assign")?,

@@ -1,5 +1,7 @@
 //! The `baton` command line.
 
+mod serve;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,6 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the AWS APIs (Step Functions today) on one port, durably.
+    Serve(serve::ServeArgs),
     /// Check state machine definitions the way CreateStateMachine does.
     Validate {
         /// Definition files (ASL JSON).
@@ -58,6 +62,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Validate { files, json } => validate(&files, json),
         Command::Run {
             file,

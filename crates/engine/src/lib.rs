@@ -7,6 +7,7 @@
 //! next due timer whenever nothing else can happen, so a one-hour Wait takes
 //! no time) or real.
 
+pub mod durable;
 pub mod local;
 pub mod mock;
 

@@ -1,0 +1,102 @@
+//! Baton's HTTP layer: every AWS wire protocol Baton speaks, on one port.
+//!
+//! Today that is Step Functions (`awsJson1_0`, `POST /` with
+//! `X-Amz-Target: AWSStepFunctions.<Operation>`). Later services share the
+//! same port and the same [`router`]: DynamoDB (`X-Amz-Target:
+//! DynamoDB_20120810.*`), SNS (`awsQuery` form posts to `/`) and Lambda
+//! (`restJson1` under `/2015-03-31/functions`). The dispatcher in
+//! [`protocol`] picks the service from the target prefix; each service lives
+//! in its own module (`sfn/` now) and only sees parsed parameters.
+//!
+//! State machines, activities, tags and execution *reads* go straight to the
+//! [`store::Store`]; anything that changes a running execution goes through
+//! the [`engine::durable::Engine`], which owns the interpreter and its journal.
+
+mod auth;
+mod error;
+mod protocol;
+mod sfn;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::routing::post;
+
+pub use auth::Credentials;
+pub use error::ApiError;
+
+/// Settings of the API server that are not the engine's.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Region put into minted ARNs (`arn:aws:states:<region>:…`).
+    pub region: String,
+    /// Account id put into minted ARNs.
+    pub account: String,
+    /// When set, requests must be SigV4-signed with these credentials. Not
+    /// verified yet: see [`auth::verify`] (the hook every request passes).
+    pub credentials: Option<Credentials>,
+    /// How long `GetActivityTask` waits for work before answering with no
+    /// task. AWS holds the request for 60 s (clients should allow 65 s).
+    pub activity_poll: std::time::Duration,
+}
+
+impl ApiConfig {
+    /// AWS's defaults for `region` and `account`, no credentials.
+    pub fn new(region: impl Into<String>, account: impl Into<String>) -> ApiConfig {
+        ApiConfig {
+            region: region.into(),
+            account: account.into(),
+            credentials: None,
+            activity_poll: std::time::Duration::from_secs(60),
+        }
+    }
+
+    /// Settings matching `engine`'s region and account. Use this: the
+    /// engine mints execution ARNs and this crate mints state machine and
+    /// activity ARNs, so the two must agree.
+    pub fn for_engine(engine: &engine::durable::Engine) -> ApiConfig {
+        let c = engine.config();
+        ApiConfig::new(c.region.clone(), c.account.clone())
+    }
+}
+
+/// What every handler gets: the engine (which also hands out the store) and
+/// the API settings. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: engine::durable::Engine,
+    pub config: std::sync::Arc<ApiConfig>,
+}
+
+impl AppState {
+    pub fn new(engine: engine::durable::Engine, config: ApiConfig) -> AppState {
+        AppState {
+            engine,
+            config: std::sync::Arc::new(config),
+        }
+    }
+}
+
+/// The whole HTTP surface. Deliberately without a request-timeout layer:
+/// `GetActivityTask` long-polls for up to 60 s and must not be cut short.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(protocol::dispatch))
+        .fallback(protocol::not_found)
+        .layer(axum::middleware::from_fn(protocol::request_id))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves [`router`] on `listener` until `shutdown` resolves, then stops
+/// accepting connections and waits for in-flight requests (a pending
+/// `GetActivityTask` long poll can hold this up to 60 s).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

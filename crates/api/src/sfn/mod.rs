@@ -1,0 +1,80 @@
+//! Step Functions (`AWSStepFunctions.*`). One module per resource family;
+//! this file only maps operation names to handlers.
+
+mod activities;
+mod arn;
+mod executions;
+mod machines;
+mod tags;
+mod tasks;
+mod token;
+mod validate;
+
+use serde_json::Value;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::protocol::Params;
+
+/// Operations in AWS's model that Baton answers with `UnsupportedOperation`.
+pub const UNSUPPORTED: &[&str] = &[
+    "CreateStateMachineAlias",
+    "DescribeStateMachineAlias",
+    "UpdateStateMachineAlias",
+    "DeleteStateMachineAlias",
+    "ListStateMachineAliases",
+    "RedriveExecution",
+    "TestState",
+    "DescribeMapRun",
+    "ListMapRuns",
+    "UpdateMapRun",
+];
+
+/// Runs one operation. Unknown names are `UnknownOperationException`, as AWS
+/// answers them; modeled-but-unimplemented ones get a clear 400.
+pub async fn handle(state: &AppState, operation: &str, p: Params) -> Result<Value, ApiError> {
+    match operation {
+        "CreateStateMachine" => machines::create(state, p),
+        "DescribeStateMachine" => machines::describe(state, p),
+        "UpdateStateMachine" => machines::update(state, p),
+        "DeleteStateMachine" => machines::delete(state, p),
+        "ListStateMachines" => machines::list(state, p),
+        "PublishStateMachineVersion" => machines::publish_version(state, p),
+        "ListStateMachineVersions" => machines::list_versions(state, p),
+        "DeleteStateMachineVersion" => machines::delete_version(state, p),
+        "ValidateStateMachineDefinition" => validate::validate_definition(p),
+        "CreateActivity" => activities::create(state, p),
+        "DescribeActivity" => activities::describe(state, p),
+        "DeleteActivity" => activities::delete(state, p),
+        "ListActivities" => activities::list(state, p),
+        "TagResource" => tags::tag(state, p),
+        "UntagResource" => tags::untag(state, p),
+        "ListTagsForResource" => tags::list(state, p),
+        "StartExecution" => executions::start(state, p).await,
+        "StartSyncExecution" => executions::start_sync(state, p).await,
+        "DescribeExecution" => executions::describe(state, p),
+        "StopExecution" => executions::stop(state, p).await,
+        "ListExecutions" => executions::list(state, p),
+        "GetExecutionHistory" => executions::history(state, p),
+        "DescribeStateMachineForExecution" => executions::describe_state_machine(state, p),
+        "GetActivityTask" => tasks::get_activity_task(state, p).await,
+        "SendTaskSuccess" => tasks::send_success(state, p).await,
+        "SendTaskFailure" => tasks::send_failure(state, p).await,
+        "SendTaskHeartbeat" => tasks::send_heartbeat(state, p).await,
+        op if UNSUPPORTED.contains(&op) => Err(ApiError::unsupported(op)),
+        _ => Err(ApiError::unknown_operation()),
+    }
+}
+
+/// The store behind the engine.
+fn store(state: &AppState) -> &std::sync::Arc<dyn store::Store> {
+    state.engine.store()
+}
+
+/// ARNs for this server's region and account.
+fn arns(state: &AppState) -> arn::Arns<'_> {
+    arn::Arns {
+        region: &state.config.region,
+        account: &state.config.account,
+    }
+}

@@ -1,0 +1,689 @@
+//! Handler-level tests: requests through the router (no sockets) over an
+//! in-memory store, checking AWS's wire shapes and error wording.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::{ApiConfig, AppState, router};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use engine::durable::{Engine, EngineConfig, NoIntegrations};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/r";
+const PASS: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+const WAIT: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1000,"End":true}}}"#;
+
+async fn app() -> Router {
+    let store: Arc<dyn store::Store> = Arc::new(store::MemoryStore::new());
+    let engine = Engine::open(store, EngineConfig::default(), Arc::new(NoIntegrations))
+        .await
+        .unwrap();
+    let mut config = ApiConfig::for_engine(&engine);
+    config.activity_poll = Duration::from_millis(200);
+    router(AppState::new(engine, config))
+}
+
+/// Sends raw bytes with a target; returns status and JSON body.
+async fn raw(app: &Router, target: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+    let mut req = Request::post("/").header("content-type", "application/x-amz-json-1.0");
+    if let Some(t) = target {
+        req = req.header("x-amz-target", t);
+    }
+    let resp = app
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        resp.headers().contains_key("x-amzn-requestid"),
+        "no request id"
+    );
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, value)
+}
+
+async fn call(app: &Router, op: &str, body: Value) -> (StatusCode, Value) {
+    raw(
+        app,
+        Some(&format!("AWSStepFunctions.{op}")),
+        body.to_string().into_bytes(),
+    )
+    .await
+}
+
+/// Calls an operation that must succeed.
+async fn ok(app: &Router, op: &str, body: Value) -> Value {
+    let (status, v) = call(app, op, body).await;
+    assert_eq!(status, StatusCode::OK, "{op}: {v}");
+    v
+}
+
+/// Calls an operation that must fail; returns (error name, message).
+async fn err(app: &Router, op: &str, body: Value) -> (String, String) {
+    let (status, v) = call(app, op, body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{op}: {v}");
+    let t = v["__type"].as_str().unwrap();
+    let name = t.rsplit('#').next().unwrap().to_string();
+    (name, v["message"].as_str().unwrap_or_default().to_string())
+}
+
+async fn create(app: &Router, name: &str, definition: &str) -> String {
+    let v = ok(
+        app,
+        "CreateStateMachine",
+        json!({"name": name, "definition": definition, "roleArn": ROLE}),
+    )
+    .await;
+    v["stateMachineArn"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_serialization_exception() {
+    let app = app().await;
+    let (status, v) = raw(
+        &app,
+        Some("AWSStepFunctions.ListStateMachines"),
+        b"{not json".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v["__type"],
+        "com.amazon.coral.service#SerializationException"
+    );
+    let (status, v) = raw(
+        &app,
+        Some("AWSStepFunctions.ListStateMachines"),
+        b"[1]".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v["__type"],
+        "com.amazon.coral.service#SerializationException"
+    );
+    // An empty body reads as `{}`.
+    let (status, _) = raw(&app, Some("AWSStepFunctions.ListStateMachines"), Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_targets_are_unknown_operations() {
+    let app = app().await;
+    for target in [
+        Some("AWSStepFunctions.Frobnicate"),
+        Some("Other.ListThings"),
+        None,
+    ] {
+        let (status, v) = raw(&app, target, b"{}".to_vec()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            v["__type"],
+            "com.amazon.coral.service#UnknownOperationException"
+        );
+    }
+    let (name, msg) = err(&app, "TestState", json!({})).await;
+    assert_eq!(name, "UnsupportedOperation");
+    assert!(msg.contains("TestState"), "{msg}");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let app = app().await;
+    let body = json!({"name": "x", "definition": "a".repeat(1_100_000), "roleArn": ROLE});
+    let (status, v) = call(&app, "CreateStateMachine", body).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        v["__type"]
+            .as_str()
+            .unwrap()
+            .ends_with("#RequestEntityTooLargeException")
+    );
+}
+
+#[tokio::test]
+async fn member_constraints_are_validation_exceptions() {
+    let app = app().await;
+    let (name, msg) = err(&app, "ListStateMachines", json!({"maxResults": 1001})).await;
+    assert_eq!(name, "ValidationException");
+    assert_eq!(
+        msg,
+        "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: \
+         Member must have value less than or equal to 1000"
+    );
+    let (name, msg) = err(
+        &app,
+        "CreateStateMachine",
+        json!({"name": "a", "definition": PASS}),
+    )
+    .await;
+    assert_eq!(name, "ValidationException");
+    assert!(
+        msg.contains(
+            "Value null at 'roleArn' failed to satisfy constraint: Member must not be null"
+        ),
+        "{msg}"
+    );
+    let (_, msg) = err(&app, "ListExecutions", json!({"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x", "statusFilter": "DONE"})).await;
+    assert!(msg.ends_with("Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]"), "{msg}");
+    let (name, _) = err(&app, "ListStateMachines", json!({"maxResults": "10"})).await;
+    assert_eq!(name, "SerializationException");
+}
+
+#[tokio::test]
+async fn names_and_arns_are_checked() {
+    let app = app().await;
+    let (name, msg) = err(
+        &app,
+        "CreateStateMachine",
+        json!({"name": "bad name", "definition": PASS, "roleArn": ROLE}),
+    )
+    .await;
+    assert_eq!(
+        (name.as_str(), msg.as_str()),
+        ("InvalidName", "Invalid Name: 'bad name'")
+    );
+    let (name, msg) = err(
+        &app,
+        "DescribeStateMachine",
+        json!({"stateMachineArn": "abc"}),
+    )
+    .await;
+    assert_eq!(
+        (name.as_str(), msg.as_str()),
+        ("InvalidArn", "Invalid Arn: 'Invalid ARN prefix: abc'")
+    );
+    let missing = "arn:aws:states:us-east-1:123456789012:stateMachine:nope";
+    let (name, msg) = err(
+        &app,
+        "DescribeStateMachine",
+        json!({"stateMachineArn": missing}),
+    )
+    .await;
+    assert_eq!(name, "StateMachineDoesNotExist");
+    assert_eq!(msg, format!("State Machine Does Not Exist: '{missing}'"));
+    let (name, msg) = err(
+        &app,
+        "DescribeExecution",
+        json!({"executionArn": "arn:aws:states:us-east-1:123456789012:express:sm:n:u"}),
+    )
+    .await;
+    assert_eq!(name, "InvalidArn");
+    assert_eq!(
+        msg,
+        "Invalid Arn: 'Resource type not valid in this context: express'"
+    );
+}
+
+#[tokio::test]
+async fn invalid_definitions_carry_aws_message() {
+    let app = app().await;
+    let definition = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}"#;
+    let (name, msg) = err(
+        &app,
+        "CreateStateMachine",
+        json!({"name": "m", "definition": definition, "roleArn": ROLE}),
+    )
+    .await;
+    assert_eq!(name, "InvalidDefinition");
+    assert_eq!(
+        msg,
+        asl_validate::aws_invalid_definition_message(&asl::validate_str(definition))
+    );
+    assert!(
+        msg.starts_with("Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET"),
+        "{msg}"
+    );
+
+    let v = ok(
+        &app,
+        "ValidateStateMachineDefinition",
+        json!({"definition": definition}),
+    )
+    .await;
+    assert_eq!(v["result"], "FAIL");
+    assert_eq!(v["diagnostics"][0]["code"], "MISSING_TRANSITION_TARGET");
+    assert_eq!(v["truncated"], false);
+    let v = ok(
+        &app,
+        "ValidateStateMachineDefinition",
+        json!({"definition": PASS}),
+    )
+    .await;
+    assert_eq!(
+        v,
+        json!({"result": "OK", "diagnostics": [], "truncated": false})
+    );
+
+    // Express machines cannot use callback or job-run integrations.
+    let cb = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","Parameters":{"QueueUrl":"q","MessageBody":{"t.$":"$$.Task.Token"}},"End":true}}}"#;
+    let (name, msg) = err(
+        &app,
+        "CreateStateMachine",
+        json!({"name": "e", "definition": cb, "roleArn": ROLE, "type": "EXPRESS"}),
+    )
+    .await;
+    assert_eq!(name, "InvalidDefinition");
+    assert!(msg.contains("Express state machine does not support '.waitForTaskToken' service integration at /States/T/Resource"), "{msg}");
+}
+
+#[tokio::test]
+async fn create_state_machine_is_idempotent() {
+    let app = app().await;
+    let body = json!({"name": "m", "definition": PASS, "roleArn": ROLE});
+    let first = ok(&app, "CreateStateMachine", body.clone()).await;
+    let again = ok(&app, "CreateStateMachine", body).await;
+    assert_eq!(first, again);
+    assert_eq!(
+        first["stateMachineArn"],
+        "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+    );
+    assert!(first["creationDate"].is_f64());
+    let (name, msg) = err(
+        &app,
+        "CreateStateMachine",
+        json!({"name": "m", "definition": WAIT, "roleArn": ROLE}),
+    )
+    .await;
+    assert_eq!(name, "StateMachineAlreadyExists");
+    assert_eq!(
+        msg,
+        format!(
+            "State Machine Already Exists: '{}'",
+            first["stateMachineArn"].as_str().unwrap()
+        )
+    );
+
+    let d = ok(
+        &app,
+        "DescribeStateMachine",
+        json!({"stateMachineArn": first["stateMachineArn"]}),
+    )
+    .await;
+    assert_eq!(d["definition"], PASS);
+    assert_eq!(d["type"], "STANDARD");
+    assert_eq!(d["status"], "ACTIVE");
+    assert_eq!(
+        d["loggingConfiguration"],
+        json!({"level": "OFF", "includeExecutionData": false})
+    );
+    assert!(d["revisionId"].is_string());
+}
+
+#[tokio::test]
+async fn state_machine_pagination() {
+    let app = app().await;
+    for i in 0..5 {
+        create(&app, &format!("m{i}"), PASS).await;
+    }
+    let mut names = Vec::new();
+    let mut token: Option<Value> = None;
+    loop {
+        let mut body = json!({"maxResults": 2});
+        if let Some(t) = &token {
+            body["nextToken"] = t.clone();
+        }
+        let v = ok(&app, "ListStateMachines", body).await;
+        let page = v["stateMachines"].as_array().unwrap();
+        assert!(page.len() <= 2);
+        names.extend(page.iter().map(|m| m["name"].as_str().unwrap().to_string()));
+        match v.get("nextToken") {
+            Some(t) => token = Some(t.clone()),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["m0", "m1", "m2", "m3", "m4"]);
+
+    let (name, _) = err(&app, "ListStateMachines", json!({"nextToken": "garbage"})).await;
+    assert_eq!(name, "InvalidToken");
+    // A token from one operation is not valid for another.
+    let v = ok(&app, "ListStateMachines", json!({"maxResults": 1})).await;
+    let (name, _) = err(&app, "ListActivities", json!({"nextToken": v["nextToken"]})).await;
+    assert_eq!(name, "InvalidToken");
+}
+
+#[tokio::test]
+async fn versions_are_published_and_listed() {
+    let app = app().await;
+    let v = ok(&app, "CreateStateMachine", json!({"name": "v", "definition": PASS, "roleArn": ROLE, "publish": true, "versionDescription": "first"})).await;
+    let arn = v["stateMachineArn"].as_str().unwrap().to_string();
+    assert_eq!(v["stateMachineVersionArn"], format!("{arn}:1"));
+    let d = ok(
+        &app,
+        "DescribeStateMachine",
+        json!({"stateMachineArn": format!("{arn}:1")}),
+    )
+    .await;
+    assert_eq!(d["description"], "first");
+    assert_eq!(d["stateMachineArn"], format!("{arn}:1"));
+
+    // Publishing an unchanged revision returns the existing version.
+    let p = ok(
+        &app,
+        "PublishStateMachineVersion",
+        json!({"stateMachineArn": arn}),
+    )
+    .await;
+    assert_eq!(p["stateMachineVersionArn"], format!("{arn}:1"));
+
+    let (name, _) = err(&app, "UpdateStateMachine", json!({"stateMachineArn": arn})).await;
+    assert_eq!(name, "MissingRequiredParameter");
+    let (name, msg) = err(
+        &app,
+        "UpdateStateMachine",
+        json!({"stateMachineArn": arn, "definition": WAIT, "versionDescription": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (name.as_str(), msg.as_str()),
+        (
+            "ValidationException",
+            "Version description can only be set when publish is true"
+        )
+    );
+    let u = ok(
+        &app,
+        "UpdateStateMachine",
+        json!({"stateMachineArn": arn, "definition": WAIT, "publish": true}),
+    )
+    .await;
+    assert_eq!(u["stateMachineVersionArn"], format!("{arn}:2"));
+    let (name, _) = err(
+        &app,
+        "PublishStateMachineVersion",
+        json!({"stateMachineArn": arn, "revisionId": "stale"}),
+    )
+    .await;
+    assert_eq!(name, "ConflictException");
+
+    let l = ok(
+        &app,
+        "ListStateMachineVersions",
+        json!({"stateMachineArn": arn, "maxResults": 1}),
+    )
+    .await;
+    assert_eq!(
+        l["stateMachineVersions"][0]["stateMachineVersionArn"],
+        format!("{arn}:2")
+    );
+    let l = ok(
+        &app,
+        "ListStateMachineVersions",
+        json!({"stateMachineArn": arn, "nextToken": l["nextToken"]}),
+    )
+    .await;
+    assert_eq!(
+        l["stateMachineVersions"][0]["stateMachineVersionArn"],
+        format!("{arn}:1")
+    );
+    assert!(l.get("nextToken").is_none());
+
+    ok(
+        &app,
+        "DeleteStateMachineVersion",
+        json!({"stateMachineVersionArn": format!("{arn}:1")}),
+    )
+    .await;
+    let l = ok(
+        &app,
+        "ListStateMachineVersions",
+        json!({"stateMachineArn": arn}),
+    )
+    .await;
+    assert_eq!(l["stateMachineVersions"].as_array().unwrap().len(), 1);
+    // Only machines (not versions) are listed.
+    let l = ok(&app, "ListStateMachines", json!({})).await;
+    assert_eq!(l["stateMachines"].as_array().unwrap().len(), 1);
+}
+
+/// Polls DescribeExecution until the execution is no longer RUNNING.
+async fn wait_closed(app: &Router, arn: &str) -> Value {
+    for _ in 0..200 {
+        let d = ok(app, "DescribeExecution", json!({"executionArn": arn})).await;
+        if d["status"] != "RUNNING" {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("execution {arn} did not finish");
+}
+
+#[tokio::test]
+async fn execution_history_pages_both_ways() {
+    let app = app().await;
+    let sm = create(&app, "h", r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","End":true}}}"#).await;
+    let s = ok(
+        &app,
+        "StartExecution",
+        json!({"stateMachineArn": sm, "name": "e1", "input": "{\"x\":1}"}),
+    )
+    .await;
+    let arn = s["executionArn"].as_str().unwrap().to_string();
+    assert_eq!(arn, "arn:aws:states:us-east-1:123456789012:execution:h:e1");
+    let d = wait_closed(&app, &arn).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    assert_eq!(d["input"], "{\"x\":1}");
+    assert_eq!(d["output"], "{\"x\":1}");
+
+    let all = ok(&app, "GetExecutionHistory", json!({"executionArn": arn})).await;
+    let ids: Vec<u64> = all["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect();
+    assert!(ids.len() >= 4, "{all}");
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
+    assert_eq!(all["events"][0]["type"], "ExecutionStarted");
+    assert!(all["events"][0]["timestamp"].is_f64());
+
+    for reverse in [false, true] {
+        let mut seen = Vec::new();
+        let mut token: Option<Value> = None;
+        loop {
+            let mut body = json!({"executionArn": arn, "maxResults": 2, "reverseOrder": reverse});
+            if let Some(t) = &token {
+                body["nextToken"] = t.clone();
+            }
+            let v = ok(&app, "GetExecutionHistory", body).await;
+            seen.extend(
+                v["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["id"].as_u64().unwrap()),
+            );
+            match v.get("nextToken") {
+                Some(t) => token = Some(t.clone()),
+                None => break,
+            }
+        }
+        let mut expected = ids.clone();
+        if reverse {
+            expected.reverse();
+        }
+        assert_eq!(seen, expected, "reverse={reverse}");
+    }
+    // A forward token is not valid for a reverse listing.
+    let v = ok(
+        &app,
+        "GetExecutionHistory",
+        json!({"executionArn": arn, "maxResults": 1}),
+    )
+    .await;
+    let (name, _) = err(
+        &app,
+        "GetExecutionHistory",
+        json!({"executionArn": arn, "reverseOrder": true, "nextToken": v["nextToken"]}),
+    )
+    .await;
+    assert_eq!(name, "InvalidToken");
+    // includeExecutionData=false drops input/output.
+    let v = ok(
+        &app,
+        "GetExecutionHistory",
+        json!({"executionArn": arn, "includeExecutionData": false}),
+    )
+    .await;
+    assert!(
+        v["events"][0]["executionStartedEventDetails"]
+            .get("input")
+            .is_none(),
+        "{v}"
+    );
+
+    let f = ok(
+        &app,
+        "DescribeStateMachineForExecution",
+        json!({"executionArn": arn}),
+    )
+    .await;
+    assert_eq!(f["name"], "h");
+    assert!(f["revisionId"].is_string());
+}
+
+#[tokio::test]
+async fn start_execution_is_idempotent_while_running() {
+    let app = app().await;
+    let sm = create(&app, "w", WAIT).await;
+    let body = json!({"stateMachineArn": sm, "name": "once", "input": "{}"});
+    let a = ok(&app, "StartExecution", body.clone()).await;
+    let b = ok(&app, "StartExecution", body).await;
+    assert_eq!(a, b);
+    let (name, msg) = err(
+        &app,
+        "StartExecution",
+        json!({"stateMachineArn": sm, "name": "once", "input": "{\"other\":1}"}),
+    )
+    .await;
+    assert_eq!(name, "ExecutionAlreadyExists");
+    assert_eq!(
+        msg,
+        format!(
+            "Execution Already Exists: '{}'",
+            a["executionArn"].as_str().unwrap()
+        )
+    );
+    let (name, _) = err(
+        &app,
+        "StartExecution",
+        json!({"stateMachineArn": sm, "name": "a:b"}),
+    )
+    .await;
+    assert_eq!(name, "InvalidName");
+
+    let l = ok(
+        &app,
+        "ListExecutions",
+        json!({"stateMachineArn": sm, "statusFilter": "RUNNING"}),
+    )
+    .await;
+    assert_eq!(l["executions"].as_array().unwrap().len(), 1);
+    let stop = ok(
+        &app,
+        "StopExecution",
+        json!({"executionArn": a["executionArn"], "error": "E", "cause": "C"}),
+    )
+    .await;
+    assert!(stop["stopDate"].is_f64());
+    let d = ok(
+        &app,
+        "DescribeExecution",
+        json!({"executionArn": a["executionArn"]}),
+    )
+    .await;
+    assert_eq!(
+        (d["status"].as_str(), d["error"].as_str()),
+        (Some("ABORTED"), Some("E"))
+    );
+    let l = ok(
+        &app,
+        "ListExecutions",
+        json!({"stateMachineArn": sm, "statusFilter": "RUNNING"}),
+    )
+    .await;
+    assert_eq!(l["executions"], json!([]));
+}
+
+#[tokio::test]
+async fn list_executions_newest_first_with_pages() {
+    let app = app().await;
+    let sm = create(&app, "l", PASS).await;
+    for i in 0..3 {
+        let s = ok(
+            &app,
+            "StartExecution",
+            json!({"stateMachineArn": sm, "name": format!("e{i}")}),
+        )
+        .await;
+        wait_closed(&app, s["executionArn"].as_str().unwrap()).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let first = ok(
+        &app,
+        "ListExecutions",
+        json!({"stateMachineArn": sm, "maxResults": 2}),
+    )
+    .await;
+    let second = ok(
+        &app,
+        "ListExecutions",
+        json!({"stateMachineArn": sm, "maxResults": 2, "nextToken": first["nextToken"]}),
+    )
+    .await;
+    let names: Vec<&str> = first["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["executions"].as_array().unwrap())
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["e2", "e1", "e0"]);
+    assert!(second.get("nextToken").is_none());
+}
+
+#[tokio::test]
+async fn activities_and_tags() {
+    let app = app().await;
+    let a = ok(
+        &app,
+        "CreateActivity",
+        json!({"name": "act", "tags": [{"key": "k", "value": "v"}]}),
+    )
+    .await;
+    let again = ok(&app, "CreateActivity", json!({"name": "act"})).await;
+    assert_eq!(a, again);
+    let arn = a["activityArn"].as_str().unwrap().to_string();
+    assert_eq!(arn, "arn:aws:states:us-east-1:123456789012:activity:act");
+    let d = ok(&app, "DescribeActivity", json!({"activityArn": arn})).await;
+    assert_eq!(d["name"], "act");
+
+    ok(&app, "TagResource", json!({"resourceArn": arn, "tags": [{"key": "k", "value": "v2"}, {"key": "x", "value": ""}]})).await;
+    ok(
+        &app,
+        "UntagResource",
+        json!({"resourceArn": arn, "tagKeys": ["x"]}),
+    )
+    .await;
+    let t = ok(&app, "ListTagsForResource", json!({"resourceArn": arn})).await;
+    assert_eq!(t, json!({"tags": [{"key": "k", "value": "v2"}]}));
+
+    let l = ok(&app, "ListActivities", json!({})).await;
+    assert_eq!(l["activities"][0]["activityArn"], arn);
+    ok(&app, "DeleteActivity", json!({"activityArn": arn})).await;
+    let (name, msg) = err(&app, "DescribeActivity", json!({"activityArn": arn})).await;
+    assert_eq!(name, "ActivityDoesNotExist");
+    assert_eq!(msg, format!("Activity Does Not Exist: '{arn}'"));
+    let (name, _) = err(&app, "ListTagsForResource", json!({"resourceArn": arn})).await;
+    assert_eq!(name, "ResourceNotFound");
+}

@@ -1,0 +1,118 @@
+//! `baton serve`: every AWS API Baton speaks, on one port, over a durable
+//! store.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use engine::durable::{Engine, EngineConfig, NoIntegrations};
+use store::{MemoryStore, SqliteStore, Store};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Port for every service (4566 is where local AWS tooling looks).
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+    /// Where the embedded store keeps its data.
+    #[arg(long, default_value = ".baton")]
+    pub data_dir: PathBuf,
+    /// Keep everything in memory (nothing survives a restart).
+    #[arg(long)]
+    pub in_memory: bool,
+    /// Run execution time faster than real time (60 = a minute per second).
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Region in the ARNs Baton mints.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Account id in the ARNs Baton mints.
+    #[arg(long, default_value = "123456789012")]
+    pub account: String,
+}
+
+pub fn serve(args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: ServeArgs) -> Result<()> {
+    let began = Instant::now();
+    let store: Arc<dyn Store> = if args.in_memory {
+        Arc::new(MemoryStore::new())
+    } else {
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+        let path = args.data_dir.join("baton.sqlite3");
+        Arc::new(
+            SqliteStore::open(&path, Default::default())
+                .with_context(|| format!("cannot open the store at {}", path.display()))?,
+        )
+    };
+    let config = EngineConfig {
+        region: args.region.clone(),
+        account: args.account.clone(),
+        time_scale: args.time_scale,
+    };
+    let engine = Engine::open(Arc::clone(&store), config, Arc::new(NoIntegrations))
+        .await
+        .context("cannot open the engine")?;
+    let addr: SocketAddr = format!("{}:{}", args.bind, args.port)
+        .parse()
+        .with_context(|| format!("--bind {} is not an IP address", args.bind))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (is another Baton running? try --port)")
+    })?;
+    let local = listener.local_addr()?;
+    let state = api::AppState::new(engine.clone(), api::ApiConfig::for_engine(&engine));
+    println!(
+        "Baton ready on http://{local} ({} store, {} running executions resumed, {} ms)",
+        if args.in_memory {
+            "in-memory"
+        } else {
+            "SQLite"
+        },
+        engine.running(),
+        began.elapsed().as_millis()
+    );
+    api::serve(listener, state, shutdown_signal()).await?;
+    engine.shutdown().await;
+    eprintln!("Baton stopped; all writes finished.");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

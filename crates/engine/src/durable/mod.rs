@@ -1,0 +1,955 @@
+//! The durable runtime behind `baton serve`.
+//!
+//! Every running Standard execution lives in memory as an
+//! [`asl::Execution`] guarded by its own lock, and on disk as its history and
+//! its **journal** (the signals it was fed, with their times). One signal is
+//! handled at a time per execution: apply it to the interpreter, commit the
+//! journal entry and the new events in one batch, wait until the store says
+//! the batch is durable, and only then carry out the effects (arm timers,
+//! dispatch tasks). So a history event is always stored before its effect is
+//! visible, and after a crash replaying the journal rebuilds exactly the
+//! state that was acknowledged.
+//!
+//! Express executions run in memory only (at-least-once, as on AWS).
+
+mod clock;
+mod codec;
+mod error;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use asl::{Effect, Execution, ExecutionInfo, Machine, Millis, Signal, Status, TaskId, TaskRequest};
+use serde_json::Value;
+use store::{
+    Batch, ExecutionRecord, ExecutionStatus, JournalEntry, MachineType, OpenExecution, Store, Write,
+};
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
+
+pub use clock::EngineClock;
+pub use error::EngineError;
+
+use crate::local::TaskResult;
+
+/// Largest execution input or task output Step Functions accepts.
+const MAX_PAYLOAD: usize = 256 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub region: String,
+    pub account: String,
+    /// 1.0 = real time; 60.0 = a minute of execution time per real second.
+    pub time_scale: f64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            time_scale: 1.0,
+        }
+    }
+}
+
+/// Carries out Task states whose resource the engine does not handle itself
+/// (Lambda, DynamoDB, SNS… as the local services arrive). Activities,
+/// `.waitForTaskToken` callbacks and their tokens are the engine's own.
+pub trait TaskDispatcher: Send + Sync + 'static {
+    fn invoke(&self, request: TaskRequest) -> Pin<Box<dyn Future<Output = TaskResult> + Send>>;
+}
+
+/// The dispatcher used when nothing else is plugged in: every integration
+/// fails the task with a message naming the resource.
+pub struct NoIntegrations;
+
+impl TaskDispatcher for NoIntegrations {
+    fn invoke(&self, request: TaskRequest) -> Pin<Box<dyn Future<Output = TaskResult> + Send>> {
+        Box::pin(async move {
+            TaskResult::Failed {
+                error: Some("States.TaskFailed".into()),
+                cause: Some(format!(
+                    "Baton has no local implementation of the resource '{}' yet.",
+                    request.resource
+                )),
+            }
+        })
+    }
+}
+
+pub struct StartRequest {
+    pub state_machine_arn: String,
+    pub name: Option<String>,
+    pub input: Option<String>,
+    pub trace_header: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    pub execution_arn: String,
+    pub start_date: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncOutcome {
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    pub start_date: Millis,
+    pub stop_date: Millis,
+    /// SUCCEEDED | FAILED | TIMED_OUT
+    pub status: &'static str,
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// The Step Functions runtime: cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    config: EngineConfig,
+    clock: EngineClock,
+    dispatcher: Arc<dyn TaskDispatcher>,
+    live: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Live>>>>,
+    /// Task token → (execution, task).
+    tokens: Mutex<HashMap<String, (String, TaskId)>>,
+    /// Activity ARN → tasks waiting for a worker.
+    activities: Mutex<HashMap<String, ActivityQueue>>,
+    /// Compiled machines by definition text.
+    machines: Mutex<HashMap<String, Arc<Machine>>>,
+}
+
+#[derive(Default)]
+struct ActivityQueue {
+    waiting: VecDeque<ActivityTask>,
+    notify: Arc<Notify>,
+}
+
+struct ActivityTask {
+    execution_arn: String,
+    task: TaskId,
+    token: String,
+    input: String,
+}
+
+struct Live {
+    exec: Execution,
+    record: ExecutionRecord,
+    /// Last journal sequence number used.
+    seq: u64,
+    timers: HashMap<u64, AbortHandle>,
+    /// Task tokens this execution handed out (dropped when it closes).
+    tokens: Vec<String>,
+    /// StartSyncExecution callers waiting for the end.
+    waiters: Vec<oneshot::Sender<Status>>,
+    closed: bool,
+}
+
+impl Engine {
+    /// Opens the engine on `store` and resumes every running execution.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        config: EngineConfig,
+        dispatcher: Arc<dyn TaskDispatcher>,
+    ) -> Result<Engine, EngineError> {
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                store,
+                clock: EngineClock::new(config.time_scale),
+                config,
+                dispatcher,
+                live: Mutex::new(HashMap::new()),
+                tokens: Mutex::new(HashMap::new()),
+                activities: Mutex::new(HashMap::new()),
+                machines: Mutex::new(HashMap::new()),
+            }),
+        };
+        let open = engine.inner.store.open_executions()?;
+        for execution in open {
+            let arn = execution.record.arn.clone();
+            if let Err(e) = engine.resume(execution).await {
+                tracing::error!(execution = %arn, error = %e, "cannot resume execution");
+            }
+        }
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> Millis {
+        self.inner.clock.now()
+    }
+
+    /// Number of executions currently held in memory (running ones).
+    pub fn running(&self) -> usize {
+        lock(&self.inner.live).len()
+    }
+
+    /// Finishes pending writes.
+    pub async fn shutdown(&self) {
+        let store = Arc::clone(&self.inner.store);
+        let _ = tokio::task::spawn_blocking(move || store.flush()).await;
+    }
+
+    // ---- starting -------------------------------------------------------
+
+    pub async fn start_execution(&self, req: StartRequest) -> Result<Started, EngineError> {
+        let (started, _) = self.start(req, false).await?;
+        Ok(started)
+    }
+
+    /// StartSyncExecution: runs an Express execution to its end.
+    pub async fn start_sync_execution(
+        &self,
+        req: StartRequest,
+    ) -> Result<SyncOutcome, EngineError> {
+        let (started, ended) = self.start(req, true).await?;
+        let (record, status) = match ended {
+            Ended::Now(record, status) => (record, status),
+            Ended::Later(record, rx) => {
+                let status = rx
+                    .await
+                    .map_err(|_| EngineError::Internal("the execution was dropped".into()))?;
+                (record, status)
+            }
+        };
+        let stop_date = self.now().max(started.start_date);
+        let (status_name, output, error, cause) = match status {
+            Status::Succeeded { output } => (
+                "SUCCEEDED",
+                Some(asl::history::to_json_text(&output)),
+                None,
+                None,
+            ),
+            Status::TimedOut(f) => ("TIMED_OUT", None, f.error, f.cause),
+            Status::Failed(f) | Status::Aborted(f) => ("FAILED", None, f.error, f.cause),
+            Status::Running => ("FAILED", None, None, None),
+        };
+        Ok(SyncOutcome {
+            execution_arn: started.execution_arn,
+            state_machine_arn: record.state_machine_arn,
+            name: record.name,
+            start_date: started.start_date,
+            stop_date,
+            status: status_name,
+            input: record.input,
+            output,
+            error,
+            cause,
+        })
+    }
+
+    async fn start(&self, req: StartRequest, sync: bool) -> Result<(Started, Ended), EngineError> {
+        let inner = &self.inner;
+        let (machine_arn, qualifier) = split_qualified(&req.state_machine_arn)?;
+        let lookup_arn = match &qualifier {
+            Some(q) if q.chars().all(|c| c.is_ascii_digit()) => req.state_machine_arn.clone(),
+            Some(_) => {
+                return Err(EngineError::Validation(
+                    "State machine aliases are not supported by Baton yet".into(),
+                ));
+            }
+            None => machine_arn.clone(),
+        };
+        let sm = inner
+            .store
+            .get_state_machine(&lookup_arn)?
+            .ok_or_else(|| EngineError::StateMachineDoesNotExist(req.state_machine_arn.clone()))?;
+        let express = sm.machine_type == MachineType::Express;
+        if sync && !express {
+            return Err(EngineError::StateMachineTypeNotSupported);
+        }
+        let name = match req.name {
+            Some(n) => {
+                check_name(&n)?;
+                n
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let input_text = req.input.unwrap_or_else(|| "{}".into());
+        if input_text.len() > MAX_PAYLOAD {
+            return Err(EngineError::InvalidExecutionInput(format!(
+                "Input exceeds the maximum size of {MAX_PAYLOAD} bytes"
+            )));
+        }
+        let input: Value = serde_json::from_str(&input_text)
+            .map_err(|e| EngineError::InvalidExecutionInput(e.to_string()))?;
+        let prefix = format!(
+            "arn:aws:states:{}:{}:",
+            inner.config.region, inner.config.account
+        );
+        let execution_arn = if express {
+            format!(
+                "{prefix}express:{}:{name}:{}",
+                sm.name,
+                uuid::Uuid::new_v4()
+            )
+        } else {
+            format!("{prefix}execution:{}:{name}", sm.name)
+        };
+        if !express && let Some(existing) = self.existing(&execution_arn)? {
+            // AWS: same name and input while RUNNING → the same execution.
+            if existing.status == ExecutionStatus::Running && existing.input == input_text {
+                let started = Started {
+                    execution_arn,
+                    start_date: existing.start_date,
+                };
+                return Ok((started, Ended::Now(existing, Status::Running)));
+            }
+            return Err(EngineError::ExecutionAlreadyExists(execution_arn));
+        }
+        let machine = self.compile(&sm.definition)?;
+        let now = self.now();
+        let seed = uuid::Uuid::new_v4().as_u64_pair().0;
+        let info = ExecutionInfo {
+            execution_arn: execution_arn.clone(),
+            name: name.clone(),
+            state_machine_arn: machine_arn.clone(),
+            state_machine_name: sm.name.clone(),
+            role_arn: sm.role_arn.clone(),
+            region: inner.config.region.clone(),
+            start_time: now,
+            redrive_count: (!express).then_some(0),
+        };
+        let mut record = ExecutionRecord {
+            arn: execution_arn.clone(),
+            name,
+            state_machine_arn: machine_arn,
+            version_arn: sm.version.map(|_| sm.arn.clone()),
+            alias_arn: None,
+            definition: sm.definition.clone(),
+            machine_type: sm.machine_type,
+            role_arn: sm.role_arn.clone(),
+            status: ExecutionStatus::Running,
+            input: input_text,
+            output: None,
+            error: None,
+            cause: None,
+            start_date: now,
+            stop_date: None,
+            seed,
+            redrive_count: 0,
+            trace_header: req.trace_header,
+        };
+        let mut exec = Execution::start(machine, info, input, seed);
+        let events = exec.take_events();
+        let effects = exec.take_effects();
+        let status = exec.status().clone();
+        close_record(&mut record, &status, now);
+        let started = Started {
+            execution_arn: execution_arn.clone(),
+            start_date: now,
+        };
+        if status != Status::Running {
+            if !express {
+                self.commit(vec![
+                    Write::CreateExecution(record.clone()),
+                    Write::AppendEvents {
+                        execution_arn,
+                        events,
+                    },
+                ])
+                .await
+                .map_err(|e| map_conflict(e, &started.execution_arn))?;
+            }
+            return Ok((started, Ended::Now(record, status)));
+        }
+        let (tx, rx) = oneshot::channel();
+        let live = Arc::new(tokio::sync::Mutex::new(Live {
+            exec,
+            record: record.clone(),
+            seq: 0,
+            timers: HashMap::new(),
+            tokens: Vec::new(),
+            waiters: vec![tx],
+            closed: false,
+        }));
+        let mut guard = live.lock().await;
+        {
+            let mut map = lock(&inner.live);
+            if map.contains_key(&execution_arn) {
+                return Err(EngineError::ExecutionAlreadyExists(execution_arn));
+            }
+            map.insert(execution_arn.clone(), Arc::clone(&live));
+        }
+        if !express {
+            let committed = self
+                .commit(vec![
+                    Write::CreateExecution(record.clone()),
+                    Write::AppendEvents {
+                        execution_arn: execution_arn.clone(),
+                        events,
+                    },
+                ])
+                .await;
+            if let Err(e) = committed {
+                lock(&inner.live).remove(&execution_arn);
+                return Err(map_conflict(e, &execution_arn));
+            }
+        }
+        self.carry_out(&execution_arn, &mut guard, effects, &HashSet::new());
+        drop(guard);
+        Ok((started, Ended::Later(record, rx)))
+    }
+
+    fn existing(&self, arn: &str) -> Result<Option<ExecutionRecord>, EngineError> {
+        Ok(self.inner.store.get_execution(arn)?)
+    }
+
+    fn compile(&self, definition: &str) -> Result<Arc<Machine>, EngineError> {
+        if let Some(m) = lock(&self.inner.machines).get(definition) {
+            return Ok(Arc::clone(m));
+        }
+        let machine = asl::load(definition).map_err(|d| {
+            EngineError::Internal(format!(
+                "stored definition no longer compiles: {}",
+                d.first().map(|d| d.to_string()).unwrap_or_default()
+            ))
+        })?;
+        let machine = Arc::new(machine);
+        let mut cache = lock(&self.inner.machines);
+        if cache.len() > 1024 {
+            cache.clear();
+        }
+        cache.insert(definition.to_string(), Arc::clone(&machine));
+        Ok(machine)
+    }
+
+    async fn commit(&self, batch: Batch) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.inner.store.commit(
+            batch,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.await
+            .map_err(|_| EngineError::Internal("the store stopped".into()))?
+            .map_err(EngineError::Store)
+    }
+
+    // ---- signals ----------------------------------------------------------
+
+    /// Feeds one signal to a running execution: interpreter step, durable
+    /// commit of journal entry + events, then the effects.
+    async fn signal(&self, execution_arn: &str, signal: Signal) -> Result<(), EngineError> {
+        let live = lock(&self.inner.live)
+            .get(execution_arn)
+            .cloned()
+            .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))?;
+        let mut guard = live.lock().await;
+        if guard.closed {
+            return Err(EngineError::TaskTimedOut);
+        }
+        let now = self.now();
+        guard.exec.signal(signal.clone(), now);
+        guard.seq += 1;
+        let events = guard.exec.take_events();
+        let effects = guard.exec.take_effects();
+        let status = guard.exec.status().clone();
+        if guard.record.machine_type == MachineType::Standard {
+            let mut batch = vec![Write::AppendJournal {
+                execution_arn: execution_arn.to_string(),
+                entry: JournalEntry {
+                    seq: guard.seq,
+                    at: now,
+                    signal: codec::encode(&signal),
+                },
+            }];
+            if !events.is_empty() {
+                batch.push(Write::AppendEvents {
+                    execution_arn: execution_arn.to_string(),
+                    events,
+                });
+            }
+            if status != Status::Running {
+                let mut record = guard.record.clone();
+                close_record(&mut record, &status, now);
+                batch.push(Write::CloseExecution {
+                    execution_arn: execution_arn.to_string(),
+                    status: record.status,
+                    output: record.output,
+                    error: record.error,
+                    cause: record.cause,
+                    stop_date: now,
+                });
+            }
+            self.commit(batch).await?;
+        }
+        let finished_task = match &signal {
+            Signal::TaskSucceeded { task, .. } | Signal::TaskFailed { task, .. } => Some(*task),
+            _ => None,
+        };
+        if let Some(task) = finished_task {
+            self.forget_task(&mut guard, task);
+        }
+        self.carry_out(execution_arn, &mut guard, effects, &HashSet::new());
+        if status != Status::Running {
+            self.close(execution_arn, &mut guard, status, now);
+        }
+        Ok(())
+    }
+
+    fn close(&self, execution_arn: &str, live: &mut Live, status: Status, now: Millis) {
+        live.closed = true;
+        close_record(&mut live.record, &status, now);
+        for (_, t) in live.timers.drain() {
+            t.abort();
+        }
+        {
+            let mut tokens = lock(&self.inner.tokens);
+            for t in live.tokens.drain(..) {
+                tokens.remove(&t);
+            }
+        }
+        {
+            let mut activities = lock(&self.inner.activities);
+            for q in activities.values_mut() {
+                q.waiting.retain(|t| t.execution_arn != execution_arn);
+            }
+        }
+        for w in live.waiters.drain(..) {
+            let _ = w.send(status.clone());
+        }
+        lock(&self.inner.live).remove(execution_arn);
+    }
+
+    fn forget_task(&self, live: &mut Live, task: TaskId) {
+        let mut tokens = lock(&self.inner.tokens);
+        live.tokens.retain(|t| match tokens.get(t) {
+            Some((_, id)) if *id == task => {
+                tokens.remove(t);
+                false
+            }
+            _ => true,
+        });
+    }
+
+    /// Carries out effects after their events are durable. `started` lists
+    /// tasks a worker already took (on resume they are not queued again).
+    fn carry_out(
+        &self,
+        execution_arn: &str,
+        live: &mut Live,
+        effects: Vec<Effect>,
+        started: &HashSet<TaskId>,
+    ) {
+        for effect in effects {
+            match effect {
+                Effect::SetTimer { id, due } => {
+                    let engine = self.clone();
+                    let arn = execution_arn.to_string();
+                    let delay = self.inner.clock.real_delay_until(due);
+                    let handle = tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        if let Err(e) = engine.signal(&arn, Signal::TimerFired(id)).await {
+                            tracing::debug!(execution = %arn, error = %e, "timer signal dropped");
+                        }
+                    });
+                    live.timers.insert(id, handle.abort_handle());
+                }
+                Effect::CancelTimer(id) => {
+                    if let Some(h) = live.timers.remove(&id) {
+                        h.abort();
+                    }
+                }
+                Effect::StartTask(req) => {
+                    self.dispatch(execution_arn, live, req, started);
+                }
+                Effect::CancelTask(task) => {
+                    self.forget_task(live, task);
+                    let mut activities = lock(&self.inner.activities);
+                    for q in activities.values_mut() {
+                        q.waiting
+                            .retain(|t| !(t.execution_arn == execution_arn && t.task == task));
+                    }
+                }
+            }
+        }
+    }
+
+    fn dispatch(
+        &self,
+        execution_arn: &str,
+        live: &mut Live,
+        req: TaskRequest,
+        started: &HashSet<TaskId>,
+    ) {
+        if let Some(token) = &req.task_token {
+            lock(&self.inner.tokens).insert(token.clone(), (execution_arn.to_string(), req.id));
+            live.tokens.push(token.clone());
+        }
+        let kind = asl::resource::TaskKind::of(&req.resource);
+        if kind == asl::resource::TaskKind::Activity {
+            if started.contains(&req.id) {
+                return; // a worker holds it; its token stays valid
+            }
+            let mut activities = lock(&self.inner.activities);
+            let q = activities.entry(req.resource.clone()).or_default();
+            q.waiting.push_back(ActivityTask {
+                execution_arn: execution_arn.to_string(),
+                task: req.id,
+                token: req.task_token.clone().unwrap_or_default(),
+                input: asl::history::to_json_text(&req.parameters),
+            });
+            q.notify.notify_one();
+            return;
+        }
+        let callback = req.resource.ends_with(".waitForTaskToken");
+        if callback && started.contains(&req.id) {
+            return; // the request part was already sent; wait for the token
+        }
+        let engine = self.clone();
+        let arn = execution_arn.to_string();
+        let dispatcher = Arc::clone(&self.inner.dispatcher);
+        tokio::spawn(async move {
+            let task = req.id;
+            let result = dispatcher.invoke(req).await;
+            let signal = match (result, callback) {
+                (TaskResult::Succeeded(output), true) => Signal::TaskSubmitted { task, output },
+                (TaskResult::Succeeded(output), false) => Signal::TaskSucceeded { task, output },
+                (TaskResult::Failed { error, cause }, _) => {
+                    Signal::TaskFailed { task, error, cause }
+                }
+                (TaskResult::NoAnswer, _) => return,
+            };
+            if let Err(e) = engine.signal(&arn, signal).await {
+                tracing::debug!(execution = %arn, error = %e, "task result dropped");
+            }
+        });
+    }
+
+    // ---- resuming after a restart ----------------------------------------
+
+    async fn resume(&self, open: OpenExecution) -> Result<(), EngineError> {
+        let OpenExecution {
+            record,
+            journal,
+            event_count,
+        } = open;
+        let machine = self.compile(&record.definition)?;
+        let input: Value = serde_json::from_str(&record.input)
+            .map_err(|e| EngineError::Internal(format!("stored input is not JSON: {e}")))?;
+        let (machine_arn, _) = split_qualified(&record.state_machine_arn)?;
+        let sm_name = machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let info = ExecutionInfo {
+            execution_arn: record.arn.clone(),
+            name: record.name.clone(),
+            state_machine_arn: machine_arn,
+            state_machine_name: sm_name,
+            role_arn: record.role_arn.clone(),
+            region: self.inner.config.region.clone(),
+            start_time: record.start_date,
+            redrive_count: Some(record.redrive_count),
+        };
+        let mut exec = Execution::start(machine, info, input, record.seed);
+        // What is still outstanding once the journal has been replayed.
+        let mut timers: HashMap<u64, Millis> = HashMap::new();
+        let mut tasks: HashMap<TaskId, TaskRequest> = HashMap::new();
+        let mut started: HashSet<TaskId> = HashSet::new();
+        let track = |effects: Vec<Effect>,
+                     timers: &mut HashMap<u64, Millis>,
+                     tasks: &mut HashMap<TaskId, TaskRequest>| {
+            for e in effects {
+                match e {
+                    Effect::SetTimer { id, due } => {
+                        timers.insert(id, due);
+                    }
+                    Effect::CancelTimer(id) => {
+                        timers.remove(&id);
+                    }
+                    Effect::StartTask(r) => {
+                        tasks.insert(r.id, r);
+                    }
+                    Effect::CancelTask(id) => {
+                        tasks.remove(&id);
+                    }
+                }
+            }
+        };
+        let mut produced = exec.take_events().len() as u64;
+        track(exec.take_effects(), &mut timers, &mut tasks);
+        let mut seq = 0;
+        for entry in &journal {
+            let signal = codec::decode(&entry.signal).ok_or_else(|| {
+                EngineError::Internal(format!("unreadable journal entry {}", entry.seq))
+            })?;
+            match &signal {
+                Signal::TimerFired(id) => {
+                    timers.remove(id);
+                }
+                Signal::TaskSucceeded { task, .. } | Signal::TaskFailed { task, .. } => {
+                    tasks.remove(task);
+                }
+                Signal::TaskStarted { task, .. } | Signal::TaskSubmitted { task, .. } => {
+                    started.insert(*task);
+                }
+                _ => {}
+            }
+            exec.signal(signal, entry.at);
+            produced += exec.take_events().len() as u64;
+            track(exec.take_effects(), &mut timers, &mut tasks);
+            seq = entry.seq;
+        }
+        if produced != event_count {
+            tracing::warn!(
+                execution = %record.arn,
+                stored = event_count,
+                replayed = produced,
+                "replay produced a different number of events than were stored"
+            );
+        }
+        let status = exec.status().clone();
+        let live = Arc::new(tokio::sync::Mutex::new(Live {
+            exec,
+            record: record.clone(),
+            seq,
+            timers: HashMap::new(),
+            tokens: Vec::new(),
+            waiters: Vec::new(),
+            closed: false,
+        }));
+        let mut guard = live.lock().await;
+        lock(&self.inner.live).insert(record.arn.clone(), Arc::clone(&live));
+        if status != Status::Running {
+            // The journal ends in a closing step whose close was not stored.
+            let now = self.now();
+            let mut closed = record.clone();
+            close_record(&mut closed, &status, now);
+            self.commit(vec![Write::CloseExecution {
+                execution_arn: record.arn.clone(),
+                status: closed.status,
+                output: closed.output,
+                error: closed.error,
+                cause: closed.cause,
+                stop_date: now,
+            }])
+            .await?;
+            self.close(&record.arn, &mut guard, status, now);
+            return Ok(());
+        }
+        let mut effects: Vec<Effect> = timers
+            .into_iter()
+            .map(|(id, due)| Effect::SetTimer { id, due })
+            .collect();
+        let mut pending: Vec<TaskRequest> = tasks.into_values().collect();
+        pending.sort_by_key(|r| r.id);
+        effects.extend(pending.into_iter().map(Effect::StartTask));
+        self.carry_out(&record.arn, &mut guard, effects, &started);
+        tracing::info!(execution = %record.arn, "resumed");
+        Ok(())
+    }
+
+    // ---- API operations on running executions -------------------------------
+
+    /// StopExecution. Returns the stop date.
+    pub async fn stop_execution(
+        &self,
+        execution_arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<Millis, EngineError> {
+        if execution_arn.contains(":express:") {
+            return Err(EngineError::InvalidArn(
+                "Resource type not valid in this context: express".into(),
+            ));
+        }
+        let running = lock(&self.inner.live).contains_key(execution_arn);
+        if running {
+            match self
+                .signal(execution_arn, Signal::Stop { error, cause })
+                .await
+            {
+                Ok(()) | Err(EngineError::TaskTimedOut) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let record = self
+            .existing(execution_arn)?
+            .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))?;
+        Ok(record.stop_date.unwrap_or_else(|| self.now()))
+    }
+
+    fn token_target(&self, token: &str) -> Result<(String, TaskId), EngineError> {
+        if let Some(t) = lock(&self.inner.tokens).get(token) {
+            return Ok(t.clone());
+        }
+        if token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Err(EngineError::TaskTimedOut)
+        } else {
+            Err(EngineError::InvalidToken("Invalid token".into()))
+        }
+    }
+
+    pub async fn send_task_success(
+        &self,
+        task_token: &str,
+        output: &str,
+    ) -> Result<(), EngineError> {
+        if output.len() > MAX_PAYLOAD {
+            return Err(EngineError::InvalidOutput(format!(
+                "Output exceeds the maximum size of {MAX_PAYLOAD} bytes"
+            )));
+        }
+        let output: Value =
+            serde_json::from_str(output).map_err(|e| EngineError::InvalidOutput(e.to_string()))?;
+        let (arn, task) = self.token_target(task_token)?;
+        self.signal(&arn, Signal::TaskSucceeded { task, output })
+            .await
+    }
+
+    pub async fn send_task_failure(
+        &self,
+        task_token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), EngineError> {
+        let (arn, task) = self.token_target(task_token)?;
+        self.signal(&arn, Signal::TaskFailed { task, error, cause })
+            .await
+    }
+
+    pub async fn send_task_heartbeat(&self, task_token: &str) -> Result<(), EngineError> {
+        let (arn, task) = self.token_target(task_token)?;
+        self.signal(&arn, Signal::TaskHeartbeat { task }).await
+    }
+
+    /// GetActivityTask: a task for a worker, or `None` after `wait`.
+    pub async fn get_activity_task(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<String>,
+        wait: Duration,
+    ) -> Result<Option<(String, String)>, EngineError> {
+        if self.inner.store.get_activity(activity_arn)?.is_none() {
+            return Err(EngineError::ActivityDoesNotExist(activity_arn.to_string()));
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Take a task (or the queue's notifier) with the lock held, and
+            // release it before any await.
+            let (task, notify) = {
+                let mut activities = lock(&self.inner.activities);
+                let q = activities.entry(activity_arn.to_string()).or_default();
+                (q.waiting.pop_front(), Arc::clone(&q.notify))
+            };
+            if let Some(task) = task {
+                let worker = worker_name.clone().unwrap_or_default();
+                let started = Signal::TaskStarted {
+                    task: task.task,
+                    worker,
+                };
+                // Recorded even if this poller has gone away meanwhile: the
+                // task then waits for its heartbeat or timeout, as on AWS.
+                let engine = self.clone();
+                let arn = task.execution_arn.clone();
+                let recorded = tokio::spawn(async move { engine.signal(&arn, started).await })
+                    .await
+                    .map_err(|e| EngineError::Internal(e.to_string()))?;
+                match recorded {
+                    Ok(()) => return Ok(Some((task.token, task.input))),
+                    Err(_) => continue, // the execution ended meanwhile
+                }
+            }
+            if tokio::time::timeout_at(deadline, notify.notified())
+                .await
+                .is_err()
+            {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+enum Ended {
+    Now(ExecutionRecord, Status),
+    Later(ExecutionRecord, oneshot::Receiver<Status>),
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A conflicting insert means another request created the same execution
+/// first.
+fn map_conflict(e: EngineError, arn: &str) -> EngineError {
+    match e {
+        EngineError::Store(store::StoreError::Conflict(_)) => {
+            EngineError::ExecutionAlreadyExists(arn.to_string())
+        }
+        other => other,
+    }
+}
+
+/// Writes the final status into a record.
+fn close_record(record: &mut ExecutionRecord, status: &Status, now: Millis) {
+    let (st, output, failure) = match status {
+        Status::Running => return,
+        Status::Succeeded { output } => (
+            ExecutionStatus::Succeeded,
+            Some(asl::history::to_json_text(output)),
+            None,
+        ),
+        Status::Failed(f) => (ExecutionStatus::Failed, None, Some(f)),
+        Status::TimedOut(f) => (ExecutionStatus::TimedOut, None, Some(f)),
+        Status::Aborted(f) => (ExecutionStatus::Aborted, None, Some(f)),
+    };
+    record.status = st;
+    record.output = output;
+    record.error = failure.and_then(|f| f.error.clone());
+    record.cause = failure.and_then(|f| f.cause.clone());
+    record.stop_date = Some(now);
+}
+
+/// `…:stateMachine:name[:qualifier]` → (unqualified ARN, qualifier).
+pub fn split_qualified(arn: &str) -> Result<(String, Option<String>), EngineError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "states", _, _, "stateMachine", name] if !name.is_empty() => {
+            Ok((arn.to_string(), None))
+        }
+        ["arn", _, "states", _, _, "stateMachine", name, q]
+            if !name.is_empty() && !q.is_empty() =>
+        {
+            Ok((parts[..7].join(":"), Some(q.to_string())))
+        }
+        _ => Err(EngineError::InvalidArn(format!("Invalid Arn: '{arn}'"))),
+    }
+}
+
+/// Step Functions name rules (state machines, executions, activities).
+pub fn check_name(name: &str) -> Result<(), EngineError> {
+    let bad = name.is_empty()
+        || name.chars().count() > 80
+        || name.chars().any(|c| {
+            c.is_whitespace()
+                || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
+                || ('\u{0}'..='\u{1f}').contains(&c)
+                || ('\u{7f}'..='\u{9f}').contains(&c)
+        });
+    if bad {
+        Err(EngineError::InvalidName(name.to_string()))
+    } else {
+        Ok(())
+    }
+}

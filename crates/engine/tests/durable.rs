@@ -1,0 +1,341 @@
+//! The durable runtime end to end over a store: executions start, wait,
+//! call activities and callbacks, and survive a restart by journal replay.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::durable::{Engine, EngineConfig, EngineError, NoIntegrations, StartRequest};
+use store::{ExecutionStatus, MachineType, MemoryStore, SqliteStore, StateMachineRecord, Store};
+
+const REGION: &str = "us-east-1";
+const ACCOUNT: &str = "123456789012";
+
+fn machine(name: &str, definition: &str, machine_type: MachineType) -> StateMachineRecord {
+    StateMachineRecord {
+        arn: format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"),
+        name: name.into(),
+        definition: definition.into(),
+        role_arn: format!("arn:aws:iam::{ACCOUNT}:role/r"),
+        machine_type,
+        created: 0,
+        updated: 0,
+        revision_id: "r1".into(),
+        version: None,
+        description: None,
+        logging_configuration: None,
+        tracing_configuration: None,
+        encryption_configuration: None,
+        tags: Vec::new(),
+    }
+}
+
+fn config(time_scale: f64) -> EngineConfig {
+    EngineConfig {
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        time_scale,
+    }
+}
+
+async fn open(store: Arc<dyn Store>, time_scale: f64) -> Engine {
+    Engine::open(store, config(time_scale), Arc::new(NoIntegrations))
+        .await
+        .expect("engine opens")
+}
+
+fn start(arn: &str, name: &str, input: &str) -> StartRequest {
+    StartRequest {
+        state_machine_arn: arn.into(),
+        name: Some(name.into()),
+        input: Some(input.into()),
+        trace_header: None,
+    }
+}
+
+async fn wait_closed(store: &Arc<dyn Store>, arn: &str) -> store::ExecutionRecord {
+    for _ in 0..500 {
+        if let Some(r) = store.get_execution(arn).unwrap()
+            && r.status != ExecutionStatus::Running
+        {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("execution {arn} did not finish");
+}
+
+#[tokio::test]
+async fn a_pass_chain_finishes_inside_start_execution_and_its_history_is_stored() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let sm = machine(
+        "chain",
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"x":1},"Next":"B"},"B":{"Type":"Pass","End":true}}}"#,
+        MachineType::Standard,
+    );
+    store.put_state_machine(&sm).unwrap();
+    let engine = open(Arc::clone(&store), 1.0).await;
+    let started = engine
+        .start_execution(start(&sm.arn, "e1", "{}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        started.execution_arn,
+        format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:chain:e1")
+    );
+    let record = store
+        .get_execution(&started.execution_arn)
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.output.as_deref(), Some(r#"{"x":1}"#));
+    let history = store
+        .history(&started.execution_arn, 0, 100, false)
+        .unwrap();
+    let types: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    // AWS name idempotency: a closed execution's name cannot be reused.
+    let again = engine.start_execution(start(&sm.arn, "e1", "{}")).await;
+    assert!(matches!(again, Err(EngineError::ExecutionAlreadyExists(_))));
+}
+
+#[tokio::test]
+async fn a_running_execution_with_the_same_name_and_input_is_the_same_execution() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let sm = machine(
+        "waits",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#,
+        MachineType::Standard,
+    );
+    store.put_state_machine(&sm).unwrap();
+    let engine = open(Arc::clone(&store), 1.0).await;
+    let a = engine
+        .start_execution(start(&sm.arn, "same", r#"{"a":1}"#))
+        .await
+        .unwrap();
+    let b = engine
+        .start_execution(start(&sm.arn, "same", r#"{"a":1}"#))
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    let c = engine
+        .start_execution(start(&sm.arn, "same", r#"{"a":2}"#))
+        .await;
+    assert!(matches!(c, Err(EngineError::ExecutionAlreadyExists(_))));
+    let stop = engine
+        .stop_execution(&a.execution_arn, Some("E".into()), None)
+        .await
+        .unwrap();
+    let record = store.get_execution(&a.execution_arn).unwrap().unwrap();
+    assert_eq!(record.status, ExecutionStatus::Aborted);
+    assert_eq!(record.stop_date, Some(stop));
+}
+
+#[tokio::test]
+async fn an_activity_is_handed_to_a_worker_and_completed_with_its_token() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let activity = format!("arn:aws:states:{REGION}:{ACCOUNT}:activity:work");
+    store
+        .put_activity(&store::ActivityRecord {
+            arn: activity.clone(),
+            name: "work".into(),
+            created: 0,
+            tags: Vec::new(),
+        })
+        .unwrap();
+    let sm = machine(
+        "act",
+        &format!(
+            r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"{activity}","End":true}}}}}}"#
+        ),
+        MachineType::Standard,
+    );
+    store.put_state_machine(&sm).unwrap();
+    let engine = open(Arc::clone(&store), 1.0).await;
+    let started = engine
+        .start_execution(start(&sm.arn, "a1", r#"{"job":7}"#))
+        .await
+        .unwrap();
+    let (token, input) = engine
+        .get_activity_task(&activity, Some("worker-1".into()), Duration::from_secs(5))
+        .await
+        .unwrap()
+        .expect("a task");
+    assert_eq!(input, r#"{"job":7}"#);
+    engine
+        .send_task_success(&token, r#"{"done":true}"#)
+        .await
+        .unwrap();
+    let record = wait_closed(&store, &started.execution_arn).await;
+    assert_eq!(record.output.as_deref(), Some(r#"{"done":true}"#));
+    let history = store
+        .history(&started.execution_arn, 0, 100, false)
+        .unwrap();
+    let worker = history
+        .iter()
+        .find(|e| e.event_type == asl::EventType::ActivityStarted)
+        .and_then(|e| e.detail_str("workerName").map(str::to_string));
+    assert_eq!(worker.as_deref(), Some("worker-1"));
+    // The token is spent.
+    assert!(matches!(
+        engine.send_task_success(&token, "{}").await,
+        Err(EngineError::TaskTimedOut)
+    ));
+    assert!(matches!(
+        engine.send_task_success("garbage", "{}").await,
+        Err(EngineError::InvalidToken(_))
+    ));
+    // No task: the long poll returns nothing.
+    let none = engine
+        .get_activity_task(&activity, None, Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert!(none.is_none());
+}
+
+#[tokio::test]
+async fn express_executions_run_synchronously_and_leave_no_history() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let sm = machine(
+        "fast",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":2,"Next":"P"},"P":{"Type":"Pass","Result":"done","End":true}}}"#,
+        MachineType::Express,
+    );
+    store.put_state_machine(&sm).unwrap();
+    // 1000x: the two-second Wait takes two milliseconds.
+    let engine = open(Arc::clone(&store), 1000.0).await;
+    let out = engine
+        .start_sync_execution(start(&sm.arn, "x", "{}"))
+        .await
+        .unwrap();
+    assert_eq!(out.status, "SUCCEEDED");
+    assert_eq!(out.output.as_deref(), Some(r#""done""#));
+    assert!(
+        out.stop_date - out.start_date >= 2000,
+        "execution time is scaled"
+    );
+    assert!(out.execution_arn.contains(":express:fast:x:"));
+    assert!(store.get_execution(&out.execution_arn).unwrap().is_none());
+    let standard = machine(
+        "std",
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+        MachineType::Standard,
+    );
+    store.put_state_machine(&standard).unwrap();
+    assert!(matches!(
+        engine
+            .start_sync_execution(start(&standard.arn, "y", "{}"))
+            .await,
+        Err(EngineError::StateMachineTypeNotSupported)
+    ));
+}
+
+#[tokio::test]
+async fn bad_requests_get_aws_errors() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let sm = machine(
+        "m",
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+        MachineType::Standard,
+    );
+    store.put_state_machine(&sm).unwrap();
+    let engine = open(Arc::clone(&store), 1.0).await;
+    assert!(matches!(
+        engine
+            .start_execution(start(&sm.arn, "bad name", "{}"))
+            .await,
+        Err(EngineError::InvalidName(_))
+    ));
+    assert!(matches!(
+        engine
+            .start_execution(start(&sm.arn, "ok", "{not json"))
+            .await,
+        Err(EngineError::InvalidExecutionInput(_))
+    ));
+    let missing = format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:nope");
+    assert!(matches!(
+        engine.start_execution(start(&missing, "ok", "{}")).await,
+        Err(EngineError::StateMachineDoesNotExist(_))
+    ));
+    assert!(matches!(
+        engine
+            .start_execution(start("not-an-arn", "ok", "{}"))
+            .await,
+        Err(EngineError::InvalidArn(_))
+    ));
+}
+
+/// A restart resumes running executions from the journal: the Wait keeps its
+/// original due time and the callback token handed out before the restart
+/// still completes the task.
+#[test]
+fn executions_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("baton.sqlite3");
+    let sm = machine(
+        "durable",
+        r#"{"StartAt":"W","States":{
+            "W":{"Type":"Wait","Seconds":1,"Next":"T"},
+            "T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                 "Parameters":{"MessageBody":{"token.$":"$$.Task.Token"}},"End":true}}}"#,
+        MachineType::Standard,
+    );
+    let arn;
+    {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path, Default::default()).unwrap());
+        store.put_state_machine(&sm).unwrap();
+        arn = rt.block_on(async {
+            let engine = open(Arc::clone(&store), 1.0).await;
+            engine
+                .start_execution(start(&sm.arn, "r1", "{}"))
+                .await
+                .unwrap()
+                .execution_arn
+        });
+        store.flush().unwrap();
+        // The runtime is dropped with the execution mid-Wait: a crash, as far
+        // as the execution can tell.
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path, Default::default()).unwrap());
+    rt.block_on(async {
+        // 10x so the remaining part of the one-second Wait passes quickly.
+        let engine = open(Arc::clone(&store), 10.0).await;
+        assert_eq!(engine.running(), 1, "the execution was resumed");
+        // The Wait fires, then the callback task is dispatched (and fails in
+        // NoIntegrations, since nothing can send an SQS message locally).
+        let record = wait_closed(&store, &arn).await;
+        assert_eq!(record.status, ExecutionStatus::Failed);
+        let history = store.history(&arn, 0, 100, false).unwrap();
+        let types: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(
+            types,
+            [
+                "ExecutionStarted",
+                "WaitStateEntered",
+                "WaitStateExited",
+                "TaskStateEntered",
+                "TaskScheduled",
+                "TaskStarted",
+                "TaskFailed",
+                "ExecutionFailed"
+            ]
+        );
+        let ids: Vec<u64> = history.iter().map(|e| e.id).collect();
+        assert_eq!(
+            ids,
+            (1..=8).collect::<Vec<u64>>(),
+            "no event missing or doubled"
+        );
+    });
+}

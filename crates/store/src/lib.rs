@@ -1,0 +1,93 @@
+//! Storage behind one trait, so the engine never knows which database it
+//! runs on. Two implementations ship: [`MemoryStore`] (tests, `--in-memory`)
+//! and [`SqliteStore`] (the embedded default). A PostgreSQL one for several
+//! nodes comes next; nothing here may assume a single process.
+//!
+//! # What is stored
+//! - state machines (and their published versions, as separate records) and
+//!   activities: plain metadata rows;
+//! - executions: one row each, plus their **history events** (what
+//!   `GetExecutionHistory` returns) and their **journal** (the signals the
+//!   interpreter was fed, with the time of each). An execution is rebuilt
+//!   after a restart by replaying its journal through the deterministic
+//!   interpreter; the stored events are what that replay must reproduce.
+//!
+//! # Durability
+//! [`Store::commit`] applies a [`Batch`] atomically and calls `done` only
+//! after the batch is durable (for SQLite: after the transaction that holds it
+//! was fsynced). Implementations group concurrent batches into one
+//! transaction (group commit): the disk manages a few hundred fsyncs per
+//! second, and thousands of executions per second must share them.
+
+mod error;
+mod memory;
+mod records;
+mod sqlite;
+
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use records::*;
+pub use sqlite::{SqliteOptions, SqliteStore};
+
+/// Callback for [`Store::commit`]: runs once the batch is durable (or failed).
+pub type CommitDone = Box<dyn FnOnce(Result<(), StoreError>) + Send + 'static>;
+
+/// Everything Baton persists. All methods are synchronous and fast (reads are
+/// indexed lookups); `commit` returns at once and reports durability through
+/// its callback, so async callers can await a oneshot channel.
+pub trait Store: Send + Sync + 'static {
+    // ---- state machines -------------------------------------------------
+    /// Inserts or replaces by ARN (versions are records whose ARN ends `:N`).
+    fn put_state_machine(&self, sm: &StateMachineRecord) -> Result<(), StoreError>;
+    fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, StoreError>;
+    /// State machines (not versions), ordered by ARN, those after `after`.
+    fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StateMachineRecord>, StoreError>;
+    /// Published versions of a state machine, newest (highest number) first.
+    fn list_versions(&self, state_machine_arn: &str)
+    -> Result<Vec<StateMachineRecord>, StoreError>;
+    /// Deletes a state machine and its versions. Executions stay.
+    fn delete_state_machine(&self, arn: &str) -> Result<(), StoreError>;
+
+    // ---- activities -----------------------------------------------------
+    fn put_activity(&self, activity: &ActivityRecord) -> Result<(), StoreError>;
+    fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError>;
+    fn list_activities(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ActivityRecord>, StoreError>;
+    fn delete_activity(&self, arn: &str) -> Result<(), StoreError>;
+
+    // ---- executions -----------------------------------------------------
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError>;
+    /// Executions matching `filter`, newest `start_date` first (ties by ARN),
+    /// starting after the execution `after` (a pagination cursor).
+    fn list_executions(
+        &self,
+        filter: &ExecutionFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionRecord>, StoreError>;
+    /// History events with `id > after_id` ascending, or `id < before_id`
+    /// descending when `reverse` (`before_id` = `u64::MAX` for the newest).
+    fn history(
+        &self,
+        execution_arn: &str,
+        cursor: u64,
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<asl::HistoryEvent>, StoreError>;
+    /// Every RUNNING execution with its journal in order: what a restarted
+    /// node must resume.
+    fn open_executions(&self) -> Result<Vec<OpenExecution>, StoreError>;
+
+    /// Applies `batch` atomically; `done` runs once it is durable.
+    fn commit(&self, batch: Batch, done: CommitDone);
+
+    /// Finishes pending commits (graceful shutdown).
+    fn flush(&self) -> Result<(), StoreError>;
+}

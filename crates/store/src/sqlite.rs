@@ -1,0 +1,1143 @@
+//! [`SqliteStore`]: the embedded default, one SQLite file in WAL mode.
+//!
+//! # Group commit
+//! A disk manages a few hundred fsyncs per second, so one transaction per
+//! [`Store::commit`] would cap Baton at a few hundred state transitions per
+//! second. Instead every write goes over a channel to one **writer thread**,
+//! which takes the first queued job, drains whatever else is already queued
+//! (up to [`SqliteOptions::max_group`]), applies all of it in one
+//! transaction, commits (one fsync for the whole group) and only then calls
+//! each job's `done`. Each batch runs inside its own `SAVEPOINT`, so a batch
+//! that fails (say, a duplicate execution ARN) is rolled back alone and only
+//! its `done` sees the error; the rest of the group still commits. A batch is
+//! never half-applied: either its savepoint is released into a transaction
+//! that then commits, or none of it is visible.
+//!
+//! # Reads
+//! Reads use their own connections (a small pool) so they never queue behind
+//! the writer; WAL lets them run while it writes. A read started after a
+//! `done` returned sees that batch, because `done` only runs after `COMMIT`.
+//!
+//! # Schema
+//! Versioned with `PRAGMA user_version`; [`MIGRATIONS`] holds one script per
+//! version, applied in order inside one `BEGIN IMMEDIATE` transaction so two
+//! processes opening the same new file cannot both migrate it.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use asl::{EventType, HistoryEvent};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, ErrorCode, OpenFlags, Row, params, params_from_iter};
+use serde_json::{Map, Value};
+
+use crate::memory::machine_arn_of;
+use crate::records::*;
+use crate::{Batch, CommitDone, Store, StoreError};
+
+/// How a [`SqliteStore`] trades durability for speed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// `PRAGMA synchronous = FULL` (the default): a committed batch survives
+    /// power loss. `false` selects `NORMAL`, which in WAL mode still survives
+    /// a crash of the process but may lose the last commits on power loss.
+    pub synchronous_full: bool,
+    /// How long a connection waits on a lock held by another connection
+    /// (another process using the same file, or a checkpoint) before failing.
+    pub busy_timeout: Duration,
+    /// At most this many jobs share one transaction, bounding its size and
+    /// the latency of the first job in it.
+    pub max_group: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            synchronous_full: true,
+            busy_timeout: Duration::from_secs(5),
+            max_group: 1024,
+        }
+    }
+}
+
+/// Schema scripts; `MIGRATIONS[i]` takes `user_version` from `i` to `i + 1`.
+/// Append only: a released script is never edited.
+const MIGRATIONS: &[&str] = &[
+    // 1: initial schema.
+    "
+    CREATE TABLE IF NOT EXISTS state_machines (
+        arn TEXT PRIMARY KEY NOT NULL,
+        -- the unqualified machine ARN: the row's own ARN, or for a version
+        -- its ARN without the trailing ':N'
+        machine_arn TEXT NOT NULL,
+        -- NULL for the machine itself
+        version INTEGER,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        machine_type TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        revision_id TEXT NOT NULL,
+        description TEXT,
+        logging_configuration TEXT,
+        tracing_configuration TEXT,
+        encryption_configuration TEXT,
+        -- JSON array of [key, value] pairs
+        tags TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS state_machines_by_machine
+        ON state_machines (machine_arn, version);
+
+    CREATE TABLE IF NOT EXISTS activities (
+        arn TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        tags TEXT NOT NULL
+    );
+
+    CREATE TABLE IF NOT EXISTS executions (
+        arn TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        state_machine_arn TEXT NOT NULL,
+        version_arn TEXT,
+        alias_arn TEXT,
+        definition TEXT NOT NULL,
+        machine_type TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        start_date INTEGER NOT NULL,
+        stop_date INTEGER,
+        -- the u64 seed's bits, stored as a (possibly negative) i64
+        seed INTEGER NOT NULL,
+        redrive_count INTEGER NOT NULL,
+        trace_header TEXT
+    );
+    -- Each listing order is served straight from an index (with the ARN
+    -- last so keyset pagination can seek to the cursor).
+    CREATE INDEX IF NOT EXISTS executions_by_start
+        ON executions (start_date DESC, arn);
+    CREATE INDEX IF NOT EXISTS executions_by_machine
+        ON executions (state_machine_arn, start_date DESC, arn);
+    CREATE INDEX IF NOT EXISTS executions_by_status
+        ON executions (status, start_date DESC, arn);
+
+    CREATE TABLE IF NOT EXISTS events (
+        execution_arn TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        prev INTEGER NOT NULL,
+        timestamp INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        -- JSON object text, key order as produced
+        details TEXT,
+        PRIMARY KEY (execution_arn, id)
+    );
+
+    CREATE TABLE IF NOT EXISTS journal (
+        execution_arn TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        signal TEXT NOT NULL,
+        PRIMARY KEY (execution_arn, seq)
+    );
+    ",
+];
+
+/// Read connections kept for reuse; more may be open during a burst of
+/// concurrent reads, but only this many are kept afterwards.
+const MAX_IDLE_READERS: usize = 8;
+
+/// Room for every distinct statement (listing builds up to 32 variants).
+const STATEMENT_CACHE: usize = 96;
+
+/// A [`Store`] in one SQLite file. See the module docs for how commits are
+/// grouped.
+pub struct SqliteStore {
+    path: PathBuf,
+    options: SqliteOptions,
+    /// `None` only during `drop`, which closes the channel to stop the writer.
+    jobs: Option<Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// What the writer thread is asked to do.
+enum Job {
+    Apply(Work, CommitDone),
+    /// Reports once everything queued before it is committed.
+    Flush(CommitDone),
+}
+
+/// A change applied atomically inside one savepoint.
+enum Work {
+    Batch(Batch),
+    PutMachine(Box<StateMachineRecord>),
+    DeleteMachine(String),
+    PutActivity(ActivityRecord),
+    DeleteActivity(String),
+}
+
+impl SqliteStore {
+    /// Opens (creating it, and its parent directory, if needed) the database
+    /// at `path`, bringing its schema up to date.
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Io(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
+        }
+        let writer = open_connection(path, &options, true)?;
+        migrate(&writer)?;
+        // One reader now, so a file that is not a database fails here rather
+        // than at the first read.
+        let reader = open_connection(path, &options, false)?;
+        let (jobs, queue) = mpsc::channel();
+        let max_group = options.max_group.max(1);
+        let handle = std::thread::Builder::new()
+            .name("baton-store-writer".into())
+            .spawn(move || writer_loop(writer, queue, max_group))
+            .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            options,
+            jobs: Some(jobs),
+            writer: Some(handle),
+            readers: Mutex::new(vec![reader]),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn send(&self, job: Job) {
+        let Some(jobs) = &self.jobs else {
+            return fail_job(job, StoreError::Closed);
+        };
+        if let Err(mpsc::SendError(job)) = jobs.send(job) {
+            // The writer thread is gone (it only stops when the store is
+            // dropped, or if it panicked).
+            fail_job(job, StoreError::Closed);
+        }
+    }
+
+    /// Runs `work` through the writer and waits until it is durable.
+    fn write_sync(&self, work: Work) -> Result<(), StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.send(Job::Apply(
+            work,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        ));
+        rx.recv().unwrap_or(Err(StoreError::Closed))
+    }
+
+    fn readers(&self) -> MutexGuard<'_, Vec<Connection>> {
+        // The pool is a plain Vec; a panic elsewhere cannot corrupt it.
+        self.readers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on a pooled read connection.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.readers().pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_connection(&self.path, &self.options, false)?,
+        };
+        let result = f(&conn);
+        // A connection left inside a transaction (an error between BEGIN and
+        // COMMIT) would pin an old snapshot; drop it instead of reusing it.
+        if conn.is_autocommit() {
+            let mut pool = self.readers();
+            if pool.len() < MAX_IDLE_READERS {
+                pool.push(conn);
+            }
+        }
+        result
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Closing the channel lets the writer finish what is queued and stop;
+    /// joining it means every accepted batch is committed (or failed) and
+    /// its `done` called before `drop` returns.
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(writer) = self.writer.take() {
+            // A `done` callback may hold the last handle to the store, making
+            // this drop run on the writer thread itself: it cannot wait for
+            // itself, and it stops on its own once the queue is empty.
+            if writer.thread().id() != std::thread::current().id() {
+                let _ = writer.join();
+            }
+        }
+    }
+}
+
+fn fail_job(job: Job, error: StoreError) {
+    match job {
+        Job::Apply(_, done) | Job::Flush(done) => call_done(done, Err(error)),
+    }
+}
+
+/// A panicking callback must not take the writer thread (and with it every
+/// later commit) down.
+fn call_done(done: CommitDone, result: Result<(), StoreError>) {
+    let _ = catch_unwind(AssertUnwindSafe(move || done(result)));
+}
+
+// ---- connections and schema ------------------------------------------------
+
+fn open_connection(
+    path: &Path,
+    options: &SqliteOptions,
+    writer: bool,
+) -> Result<Connection, StoreError> {
+    let flags = if writer {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(db_error)?;
+    conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    if writer {
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(db_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Io(format!(
+                "cannot switch {} to WAL mode (got {mode})",
+                path.display()
+            )));
+        }
+        let sync = if options.synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
+        conn.pragma_update(None, "synchronous", sync)
+            .map_err(db_error)?;
+    } else {
+        // Reads only: a bug that writes through a reader fails loudly
+        // instead of bypassing group commit.
+        conn.pragma_update(None, "query_only", true)
+            .map_err(db_error)?;
+        // Touch the schema so a file that is not a database fails now.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(db_error)?;
+    }
+    Ok(conn)
+}
+
+fn user_version(conn: &Connection) -> Result<usize, StoreError> {
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db_error)?;
+    usize::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative schema version {v}")))
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let latest = MIGRATIONS.len();
+    if user_version(conn)? == latest {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+    let result = (|| {
+        // Read again under the write lock: another process may have just
+        // migrated the file.
+        let current = user_version(conn)?;
+        if current > latest {
+            return Err(StoreError::Corrupt(format!(
+                "schema version {current} is newer than this build knows ({latest})"
+            )));
+        }
+        for script in &MIGRATIONS[current..] {
+            conn.execute_batch(script).map_err(db_error)?;
+        }
+        conn.pragma_update(None, "user_version", latest as i64)
+            .map_err(db_error)
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(db_error),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Maps SQLite failures onto the contract's errors: bad bytes in a column or
+/// a damaged file are `Corrupt`, a violated key is `Conflict`, the rest I/O.
+fn db_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::Error as E;
+    match &e {
+        E::FromSqlConversionFailure(..)
+        | E::InvalidColumnType(..)
+        | E::IntegralValueOutOfRange(..)
+        | E::Utf8Error(..) => StoreError::Corrupt(e.to_string()),
+        E::SqliteFailure(f, _) => match f.code {
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                StoreError::Corrupt(e.to_string())
+            }
+            ErrorCode::ConstraintViolation => StoreError::Conflict(e.to_string()),
+            _ => StoreError::Io(e.to_string()),
+        },
+        _ => StoreError::Io(e.to_string()),
+    }
+}
+
+fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(|_| ())
+        .map_err(db_error)
+}
+
+// ---- the writer thread -----------------------------------------------------
+
+fn writer_loop(conn: Connection, queue: Receiver<Job>, max_group: usize) {
+    let mut group = Vec::with_capacity(max_group.min(1024));
+    // `recv` fails once the store is dropped *and* the queue is empty, so
+    // everything accepted is still committed on shutdown.
+    while let Ok(first) = queue.recv() {
+        group.push(first);
+        while group.len() < max_group {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        run_group(&conn, group.drain(..));
+    }
+}
+
+/// Applies a group of jobs in one transaction, then reports to each.
+fn run_group(conn: &Connection, group: impl Iterator<Item = Job>) {
+    let mut outcomes: Vec<(CommitDone, Result<(), StoreError>)> = Vec::new();
+    let begun = exec(conn, "BEGIN IMMEDIATE");
+    // Set when the transaction as a whole is lost: nothing of the group may
+    // then be applied (SQLite would run later statements in autocommit mode,
+    // making each of them durable on its own).
+    let mut fatal = begun.err();
+    for job in group {
+        match job {
+            Job::Flush(done) => outcomes.push((done, Ok(()))),
+            Job::Apply(work, done) => {
+                if fatal.is_some() {
+                    outcomes.push((done, Ok(())));
+                    continue;
+                }
+                match apply_in_savepoint(conn, &work) {
+                    Ok(result) => outcomes.push((done, result)),
+                    Err(e) => {
+                        fatal = Some(e);
+                        outcomes.push((done, Ok(())));
+                    }
+                }
+            }
+        }
+    }
+    let committed = match fatal {
+        Some(e) => Err(e),
+        None => exec(conn, "COMMIT"),
+    };
+    if let Err(e) = committed {
+        if !conn.is_autocommit() {
+            let _ = exec(conn, "ROLLBACK");
+        }
+        for (done, _) in outcomes {
+            call_done(done, Err(e.clone()));
+        }
+        return;
+    }
+    for (done, result) in outcomes {
+        call_done(done, result);
+    }
+}
+
+/// Runs `work` in a savepoint: `Ok(Ok)` applied, `Ok(Err)` rolled back alone
+/// (the group goes on), `Err` the whole transaction is lost.
+fn apply_in_savepoint(
+    conn: &Connection,
+    work: &Work,
+) -> Result<Result<(), StoreError>, StoreError> {
+    exec(conn, "SAVEPOINT batch")?;
+    match apply_work(conn, work) {
+        Ok(()) => {
+            exec(conn, "RELEASE batch")?;
+            Ok(Ok(()))
+        }
+        Err(e) => {
+            // Some errors (I/O, disk full) make SQLite roll back the whole
+            // transaction by itself; then there is no savepoint to return to.
+            if conn.is_autocommit() {
+                return Err(e);
+            }
+            exec(conn, "ROLLBACK TO batch")?;
+            exec(conn, "RELEASE batch")?;
+            Ok(Err(e))
+        }
+    }
+}
+
+fn apply_work(conn: &Connection, work: &Work) -> Result<(), StoreError> {
+    match work {
+        Work::Batch(batch) => {
+            for write in batch {
+                apply_write(conn, write)?;
+            }
+            Ok(())
+        }
+        Work::PutMachine(sm) => put_machine(conn, sm),
+        Work::DeleteMachine(arn) => conn
+            .prepare_cached("DELETE FROM state_machines WHERE machine_arn = ?1 OR arn = ?1")
+            .and_then(|mut s| s.execute([arn]))
+            .map(|_| ())
+            .map_err(db_error),
+        Work::PutActivity(a) => conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO activities (arn, name, created, tags)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![a.arn, a.name, a.created, tags_json(&a.tags)]))
+            .map(|_| ())
+            .map_err(db_error),
+        Work::DeleteActivity(arn) => conn
+            .prepare_cached("DELETE FROM activities WHERE arn = ?1")
+            .and_then(|mut s| s.execute([arn]))
+            .map(|_| ())
+            .map_err(db_error),
+    }
+}
+
+fn put_machine(conn: &Connection, sm: &StateMachineRecord) -> Result<(), StoreError> {
+    let version = sm
+        .version
+        .map(|v| to_i64(v, "version number"))
+        .transpose()?;
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO state_machines (arn, machine_arn, version, name,
+                definition, role_arn, machine_type, created, updated, revision_id,
+                description, logging_configuration, tracing_configuration,
+                encryption_configuration, tags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )
+        .map_err(db_error)?;
+    stmt.execute(params![
+        sm.arn,
+        machine_arn_of(sm),
+        version,
+        sm.name,
+        sm.definition,
+        sm.role_arn,
+        sm.machine_type.as_str(),
+        sm.created,
+        sm.updated,
+        sm.revision_id,
+        sm.description,
+        sm.logging_configuration.as_ref().map(Value::to_string),
+        sm.tracing_configuration.as_ref().map(Value::to_string),
+        sm.encryption_configuration.as_ref().map(Value::to_string),
+        tags_json(&sm.tags),
+    ])
+    .map_err(db_error)?;
+    Ok(())
+}
+
+fn to_i64(n: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Conflict(format!("{what} {n} is out of range")))
+}
+
+fn tags_json(tags: &[(String, String)]) -> String {
+    Value::Array(
+        tags.iter()
+            .map(|(k, v)| Value::Array(vec![Value::String(k.clone()), Value::String(v.clone())]))
+            .collect(),
+    )
+    .to_string()
+}
+
+fn execution_exists(conn: &Connection, arn: &str) -> Result<bool, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT 1 FROM executions WHERE arn = ?1")
+        .map_err(db_error)?;
+    stmt.exists([arn]).map_err(db_error)
+}
+
+fn missing(arn: &str) -> StoreError {
+    StoreError::Conflict(format!("execution does not exist: {arn}"))
+}
+
+/// Turns a key violation into a `Conflict` that names what collided.
+fn conflict_as(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
+    match db_error(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(message()),
+        other => other,
+    }
+}
+
+fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
+    match write {
+        Write::CreateExecution(r) => {
+            let mut stmt = conn
+                .prepare_cached(
+                    "INSERT INTO executions (arn, name, state_machine_arn, version_arn,
+                        alias_arn, definition, machine_type, role_arn, status, input, output,
+                        error, cause, start_date, stop_date, seed, redrive_count, trace_header)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                        ?15, ?16, ?17, ?18)",
+                )
+                .map_err(db_error)?;
+            stmt.execute(params![
+                r.arn,
+                r.name,
+                r.state_machine_arn,
+                r.version_arn,
+                r.alias_arn,
+                r.definition,
+                r.machine_type.as_str(),
+                r.role_arn,
+                r.status.as_str(),
+                r.input,
+                r.output,
+                r.error,
+                r.cause,
+                r.start_date,
+                r.stop_date,
+                r.seed as i64,
+                r.redrive_count,
+                r.trace_header,
+            ])
+            .map_err(|e| conflict_as(e, || format!("execution already exists: {}", r.arn)))?;
+        }
+        Write::AppendEvents {
+            execution_arn,
+            events,
+        } => {
+            if !execution_exists(conn, execution_arn)? {
+                return Err(missing(execution_arn));
+            }
+            let mut stmt = conn
+                .prepare_cached(
+                    "INSERT INTO events (execution_arn, id, prev, timestamp, type, details)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(db_error)?;
+            for ev in events {
+                let details = ev
+                    .details
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(|e| StoreError::Io(format!("cannot serialise event details: {e}")))?;
+                stmt.execute(params![
+                    execution_arn,
+                    to_i64(ev.id, "event id")?,
+                    to_i64(ev.previous_event_id, "previous event id")?,
+                    ev.timestamp,
+                    ev.event_type.as_str(),
+                    details,
+                ])
+                .map_err(|e| {
+                    conflict_as(e, || {
+                        format!("event {} already exists in {execution_arn}", ev.id)
+                    })
+                })?;
+            }
+        }
+        Write::AppendJournal {
+            execution_arn,
+            entry,
+        } => {
+            if !execution_exists(conn, execution_arn)? {
+                return Err(missing(execution_arn));
+            }
+            let mut stmt = conn
+                .prepare_cached(
+                    "INSERT INTO journal (execution_arn, seq, at, signal) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db_error)?;
+            stmt.execute(params![
+                execution_arn,
+                to_i64(entry.seq, "journal seq")?,
+                entry.at,
+                entry.signal
+            ])
+            .map_err(|e| {
+                conflict_as(e, || {
+                    format!(
+                        "journal entry {} already exists in {execution_arn}",
+                        entry.seq
+                    )
+                })
+            })?;
+        }
+        Write::CloseExecution {
+            execution_arn,
+            status,
+            output,
+            error,
+            cause,
+            stop_date,
+        } => {
+            let mut stmt = conn
+                .prepare_cached(
+                    "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5,
+                        stop_date = ?6 WHERE arn = ?1",
+                )
+                .map_err(db_error)?;
+            let changed = stmt
+                .execute(params![
+                    execution_arn,
+                    status.as_str(),
+                    output,
+                    error,
+                    cause,
+                    stop_date
+                ])
+                .map_err(db_error)?;
+            if changed == 0 {
+                return Err(missing(execution_arn));
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- decoding rows ---------------------------------------------------------
+
+fn col<T: rusqlite::types::FromSql>(row: &Row<'_>, i: usize) -> Result<T, StoreError> {
+    row.get(i).map_err(db_error)
+}
+
+fn col_u64(row: &Row<'_>, i: usize, what: &str) -> Result<u64, StoreError> {
+    let v: i64 = col(row, i)?;
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what}: {v}")))
+}
+
+fn json_col(row: &Row<'_>, i: usize, what: &str) -> Result<Option<Value>, StoreError> {
+    col::<Option<String>>(row, i)?
+        .map(|s| {
+            serde_json::from_str(&s)
+                .map_err(|e| StoreError::Corrupt(format!("{what} is not JSON: {e}")))
+        })
+        .transpose()
+}
+
+fn tags_col(row: &Row<'_>, i: usize) -> Result<Vec<(String, String)>, StoreError> {
+    let text: String = col(row, i)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("bad tags: {e}")))
+}
+
+fn machine_type_col(row: &Row<'_>, i: usize) -> Result<MachineType, StoreError> {
+    let s: String = col(row, i)?;
+    MachineType::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown machine type {s}")))
+}
+
+const MACHINE_COLUMNS: &str = "arn, version, name, definition, role_arn, machine_type, created,
+    updated, revision_id, description, logging_configuration, tracing_configuration,
+    encryption_configuration, tags";
+
+fn machine_row(row: &Row<'_>) -> Result<StateMachineRecord, StoreError> {
+    Ok(StateMachineRecord {
+        arn: col(row, 0)?,
+        version: match col::<Option<i64>>(row, 1)? {
+            None => None,
+            Some(v) => Some(
+                u64::try_from(v)
+                    .map_err(|_| StoreError::Corrupt(format!("negative version {v}")))?,
+            ),
+        },
+        name: col(row, 2)?,
+        definition: col(row, 3)?,
+        role_arn: col(row, 4)?,
+        machine_type: machine_type_col(row, 5)?,
+        created: col(row, 6)?,
+        updated: col(row, 7)?,
+        revision_id: col(row, 8)?,
+        description: col(row, 9)?,
+        logging_configuration: json_col(row, 10, "loggingConfiguration")?,
+        tracing_configuration: json_col(row, 11, "tracingConfiguration")?,
+        encryption_configuration: json_col(row, 12, "encryptionConfiguration")?,
+        tags: tags_col(row, 13)?,
+    })
+}
+
+fn activity_row(row: &Row<'_>) -> Result<ActivityRecord, StoreError> {
+    Ok(ActivityRecord {
+        arn: col(row, 0)?,
+        name: col(row, 1)?,
+        created: col(row, 2)?,
+        tags: tags_col(row, 3)?,
+    })
+}
+
+const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, alias_arn,
+    definition, machine_type, role_arn, status, input, output, error, cause, start_date,
+    stop_date, seed, redrive_count, trace_header";
+
+fn execution_row(row: &Row<'_>) -> Result<ExecutionRecord, StoreError> {
+    let status: String = col(row, 8)?;
+    let redrive: i64 = col(row, 16)?;
+    Ok(ExecutionRecord {
+        arn: col(row, 0)?,
+        name: col(row, 1)?,
+        state_machine_arn: col(row, 2)?,
+        version_arn: col(row, 3)?,
+        alias_arn: col(row, 4)?,
+        definition: col(row, 5)?,
+        machine_type: machine_type_col(row, 6)?,
+        role_arn: col(row, 7)?,
+        status: ExecutionStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown execution status {status}")))?,
+        input: col(row, 9)?,
+        output: col(row, 10)?,
+        error: col(row, 11)?,
+        cause: col(row, 12)?,
+        start_date: col(row, 13)?,
+        stop_date: col(row, 14)?,
+        seed: col::<i64>(row, 15)? as u64,
+        redrive_count: u32::try_from(redrive)
+            .map_err(|_| StoreError::Corrupt(format!("bad redrive count {redrive}")))?,
+        trace_header: col(row, 17)?,
+    })
+}
+
+fn event_row(row: &Row<'_>) -> Result<HistoryEvent, StoreError> {
+    let kind: String = col(row, 3)?;
+    let details = match col::<Option<String>>(row, 4)? {
+        None => None,
+        Some(text) => Some(
+            serde_json::from_str::<Map<String, Value>>(&text)
+                .map_err(|e| StoreError::Corrupt(format!("event details: {e}")))?,
+        ),
+    };
+    Ok(HistoryEvent {
+        id: col_u64(row, 0, "event id")?,
+        previous_event_id: col_u64(row, 1, "previous event id")?,
+        timestamp: col(row, 2)?,
+        event_type: EventType::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown event type {kind}")))?,
+        details,
+    })
+}
+
+/// Runs a cached query and decodes every row.
+fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db_error)?;
+    let mut rows = stmt.query(params).map_err(db_error)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_error)? {
+        out.push(decode(row)?);
+    }
+    Ok(out)
+}
+
+fn query_one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db_error)?;
+    let mut rows = stmt.query(params).map_err(db_error)?;
+    rows.next().map_err(db_error)?.map(decode).transpose()
+}
+
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// Runs `f` in one read transaction, so it sees a single snapshot.
+fn snapshot<T>(
+    conn: &Connection,
+    f: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    exec(conn, "BEGIN")?;
+    let result = f();
+    // Ending a read transaction cannot lose data; if it fails the pool
+    // drops the connection (it is not in autocommit mode).
+    let ended = exec(conn, "COMMIT");
+    let value = result?;
+    ended?;
+    Ok(value)
+}
+
+impl Store for SqliteStore {
+    fn put_state_machine(&self, sm: &StateMachineRecord) -> Result<(), StoreError> {
+        self.write_sync(Work::PutMachine(Box::new(sm.clone())))
+    }
+
+    fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, StoreError> {
+        self.read(|c| {
+            query_one(
+                c,
+                &format!("SELECT {MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1"),
+                [arn],
+                machine_row,
+            )
+        })
+    }
+
+    fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StateMachineRecord>, StoreError> {
+        self.read(|c| {
+            query_all(
+                c,
+                &format!(
+                    "SELECT {MACHINE_COLUMNS} FROM state_machines
+                     WHERE version IS NULL AND arn > ?1 ORDER BY arn LIMIT ?2"
+                ),
+                params![after.unwrap_or(""), sql_limit(limit)],
+                machine_row,
+            )
+        })
+    }
+
+    fn list_versions(
+        &self,
+        state_machine_arn: &str,
+    ) -> Result<Vec<StateMachineRecord>, StoreError> {
+        self.read(|c| {
+            query_all(
+                c,
+                &format!(
+                    "SELECT {MACHINE_COLUMNS} FROM state_machines
+                     WHERE machine_arn = ?1 AND version IS NOT NULL ORDER BY version DESC"
+                ),
+                [state_machine_arn],
+                machine_row,
+            )
+        })
+    }
+
+    fn delete_state_machine(&self, arn: &str) -> Result<(), StoreError> {
+        self.write_sync(Work::DeleteMachine(arn.to_owned()))
+    }
+
+    fn put_activity(&self, activity: &ActivityRecord) -> Result<(), StoreError> {
+        self.write_sync(Work::PutActivity(activity.clone()))
+    }
+
+    fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError> {
+        self.read(|c| {
+            query_one(
+                c,
+                "SELECT arn, name, created, tags FROM activities WHERE arn = ?1",
+                [arn],
+                activity_row,
+            )
+        })
+    }
+
+    fn list_activities(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ActivityRecord>, StoreError> {
+        self.read(|c| {
+            query_all(
+                c,
+                "SELECT arn, name, created, tags FROM activities
+                 WHERE arn > ?1 ORDER BY arn LIMIT ?2",
+                params![after.unwrap_or(""), sql_limit(limit)],
+                activity_row,
+            )
+        })
+    }
+
+    fn delete_activity(&self, arn: &str) -> Result<(), StoreError> {
+        self.write_sync(Work::DeleteActivity(arn.to_owned()))
+    }
+
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+        self.read(|c| {
+            query_one(
+                c,
+                &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"),
+                [arn],
+                execution_row,
+            )
+        })
+    }
+
+    fn list_executions(
+        &self,
+        filter: &ExecutionFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionRecord>, StoreError> {
+        self.read(|c| {
+            let mut sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE 1");
+            let mut args: Vec<SqlValue> = Vec::new();
+            let mut text = |sql: &mut String, clause: &str, value: &str| {
+                args.push(SqlValue::Text(value.to_owned()));
+                sql.push_str(&format!(" AND {clause} = ?{}", args.len()));
+            };
+            if let Some(v) = &filter.state_machine_arn {
+                text(&mut sql, "state_machine_arn", v);
+            }
+            if let Some(v) = &filter.version_arn {
+                text(&mut sql, "version_arn", v);
+            }
+            if let Some(v) = &filter.alias_arn {
+                text(&mut sql, "alias_arn", v);
+            }
+            if let Some(v) = filter.status {
+                text(&mut sql, "status", v.as_str());
+            }
+            if let Some(cursor) = after {
+                let start: Option<i64> = query_one(
+                    c,
+                    "SELECT start_date FROM executions WHERE arn = ?1",
+                    [cursor],
+                    |r| col(r, 0),
+                )?;
+                // An unknown cursor cannot be placed in the order.
+                let Some(start) = start else {
+                    return Ok(Vec::new());
+                };
+                args.push(SqlValue::Integer(start));
+                args.push(SqlValue::Text(cursor.to_owned()));
+                let (d, a) = (args.len() - 1, args.len());
+                // `start_date <= ?` alone lets SQLite seek in the index; the
+                // second term then skips the cursor's ties up to and
+                // including the cursor itself.
+                sql.push_str(&format!(
+                    " AND start_date <= ?{d} AND (start_date < ?{d} OR arn > ?{a})"
+                ));
+            }
+            args.push(SqlValue::Integer(sql_limit(limit)));
+            sql.push_str(&format!(
+                " ORDER BY start_date DESC, arn LIMIT ?{}",
+                args.len()
+            ));
+            query_all(c, &sql, params_from_iter(args), execution_row)
+        })
+    }
+
+    fn history(
+        &self,
+        execution_arn: &str,
+        cursor: u64,
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<HistoryEvent>, StoreError> {
+        const COLUMNS: &str = "id, prev, timestamp, type, details";
+        let limit = sql_limit(limit);
+        self.read(|c| match (reverse, i64::try_from(cursor)) {
+            (false, Ok(after)) => query_all(
+                c,
+                &format!(
+                    "SELECT {COLUMNS} FROM events WHERE execution_arn = ?1 AND id > ?2
+                     ORDER BY id LIMIT ?3"
+                ),
+                params![execution_arn, after, limit],
+                event_row,
+            ),
+            // Stored ids fit an i64, so nothing comes after a larger cursor.
+            (false, Err(_)) => Ok(Vec::new()),
+            (true, Ok(before)) => query_all(
+                c,
+                &format!(
+                    "SELECT {COLUMNS} FROM events WHERE execution_arn = ?1 AND id < ?2
+                     ORDER BY id DESC LIMIT ?3"
+                ),
+                params![execution_arn, before, limit],
+                event_row,
+            ),
+            // ... and everything comes before it (`u64::MAX` = newest).
+            (true, Err(_)) => query_all(
+                c,
+                &format!(
+                    "SELECT {COLUMNS} FROM events WHERE execution_arn = ?1
+                     ORDER BY id DESC LIMIT ?2"
+                ),
+                params![execution_arn, limit],
+                event_row,
+            ),
+        })
+    }
+
+    fn open_executions(&self) -> Result<Vec<OpenExecution>, StoreError> {
+        self.read(|c| {
+            snapshot(c, || {
+                let records = query_all(
+                    c,
+                    &format!(
+                        "SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = 'RUNNING'
+                         ORDER BY start_date, arn"
+                    ),
+                    [],
+                    execution_row,
+                )?;
+                let mut open = Vec::with_capacity(records.len());
+                for record in records {
+                    let journal = query_all(
+                        c,
+                        "SELECT seq, at, signal FROM journal WHERE execution_arn = ?1
+                         ORDER BY seq",
+                        [&record.arn],
+                        |r| {
+                            Ok(JournalEntry {
+                                seq: col_u64(r, 0, "journal seq")?,
+                                at: col(r, 1)?,
+                                signal: col(r, 2)?,
+                            })
+                        },
+                    )?;
+                    let event_count = query_one(
+                        c,
+                        "SELECT count(*) FROM events WHERE execution_arn = ?1",
+                        [&record.arn],
+                        |r| col_u64(r, 0, "event count"),
+                    )?
+                    .unwrap_or(0);
+                    open.push(OpenExecution {
+                        record,
+                        journal,
+                        event_count,
+                    });
+                }
+                Ok(open)
+            })
+        })
+    }
+
+    fn commit(&self, batch: Batch, done: CommitDone) {
+        self.send(Job::Apply(Work::Batch(batch), done));
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.send(Job::Flush(Box::new(move |r| {
+            let _ = tx.send(r);
+        })));
+        rx.recv().unwrap_or(Err(StoreError::Closed))
+    }
+}

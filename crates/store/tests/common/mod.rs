@@ -1,0 +1,132 @@
+//! Record builders shared by the integration tests.
+#![allow(dead_code)]
+
+use std::sync::mpsc;
+
+use asl::{EventType, HistoryEvent};
+use serde_json::{Map, Value, json};
+use store::*;
+
+pub const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:Main";
+pub const SM2: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:Other";
+
+pub fn exec_arn(machine: &str, name: &str) -> String {
+    let short = machine.rsplit(':').next().unwrap();
+    format!("arn:aws:states:us-east-1:123456789012:execution:{short}:{name}")
+}
+
+pub fn execution(machine: &str, name: &str, start_date: i64) -> ExecutionRecord {
+    ExecutionRecord {
+        arn: exec_arn(machine, name),
+        name: name.into(),
+        state_machine_arn: machine.into(),
+        version_arn: None,
+        alias_arn: None,
+        definition: r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#.into(),
+        machine_type: MachineType::Standard,
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        status: ExecutionStatus::Running,
+        input: r#"{"n":1}"#.into(),
+        output: None,
+        error: None,
+        cause: None,
+        start_date,
+        stop_date: None,
+        // Above i64::MAX on purpose: the SQLite store keeps the bits.
+        seed: 0xdead_beef_cafe_f00d,
+        redrive_count: 0,
+        trace_header: None,
+    }
+}
+
+/// An event whose details have keys in non-alphabetical order, nesting,
+/// floats and non-ASCII text, so a lossy round trip shows.
+pub fn event(id: u64, timestamp: i64) -> HistoryEvent {
+    let mut details = Map::new();
+    details.insert("name".into(), json!(format!("State{id}")));
+    details.insert("input".into(), json!(r#"{"z":1,"a":[1.5,2e-7,"é"]}"#));
+    details.insert(
+        "inputDetails".into(),
+        json!({"truncated": false, "b": 0.1, "a": null}),
+    );
+    HistoryEvent {
+        id,
+        previous_event_id: id.saturating_sub(1),
+        timestamp,
+        event_type: if id == 1 {
+            EventType::ExecutionStarted
+        } else {
+            EventType::PassStateEntered
+        },
+        details: if id.is_multiple_of(5) {
+            None
+        } else {
+            Some(details)
+        },
+    }
+}
+
+pub fn events(arn: &str, ids: std::ops::RangeInclusive<u64>) -> Write {
+    Write::AppendEvents {
+        execution_arn: arn.into(),
+        events: ids.map(|id| event(id, 1_000 + id as i64)).collect(),
+    }
+}
+
+pub fn close(arn: &str, status: ExecutionStatus, stop: i64) -> Write {
+    Write::CloseExecution {
+        execution_arn: arn.into(),
+        status,
+        output: Some(r#"{"done":true}"#.into()),
+        error: None,
+        cause: None,
+        stop_date: stop,
+    }
+}
+
+/// Commits and waits for durability.
+pub fn commit_wait(store: &dyn Store, batch: Batch) -> Result<(), StoreError> {
+    let (tx, rx) = mpsc::channel();
+    store.commit(
+        batch,
+        Box::new(move |r| {
+            let _ = tx.send(r);
+        }),
+    );
+    rx.recv().expect("done was never called")
+}
+
+/// Commits without waiting; the receiver yields the result.
+pub fn commit_async(store: &dyn Store, batch: Batch) -> mpsc::Receiver<Result<(), StoreError>> {
+    let (tx, rx) = mpsc::channel();
+    store.commit(
+        batch,
+        Box::new(move |r| {
+            let _ = tx.send(r);
+        }),
+    );
+    rx
+}
+
+pub fn machine(arn: &str, version: Option<u64>) -> StateMachineRecord {
+    StateMachineRecord {
+        arn: arn.into(),
+        name: arn
+            .rsplit(':')
+            .nth(version.map_or(0, |_| 1))
+            .unwrap()
+            .into(),
+        definition: r#"{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#.into(),
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        machine_type: MachineType::Standard,
+        created: 10,
+        updated: 10,
+        revision_id: "rev-1".into(),
+        version,
+        description: version.map(|v| format!("version {v}")),
+        logging_configuration: Some(json!({"level": "OFF", "includeExecutionData": false})),
+        tracing_configuration: None,
+        encryption_configuration: Some(Value::Null),
+        tags: vec![("z".into(), "1".into()), ("a".into(), "2".into())],
+    }
+}

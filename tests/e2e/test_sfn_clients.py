@@ -1,0 +1,107 @@
+"""Step Functions through real clients: boto3 and the aws CLI, unchanged."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT, REGION, aws_cli, client, wait_status
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/r"
+PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": True}, "End": True}}})
+
+
+def test_boto3_state_machine_lifecycle(sfn):
+    created = sfn.create_state_machine(name="hello", definition=PASS, roleArn=ROLE)
+    arn = created["stateMachineArn"]
+    assert arn == f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:hello"
+    # Idempotent on an identical request.
+    assert sfn.create_state_machine(name="hello", definition=PASS, roleArn=ROLE)["stateMachineArn"] == arn
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert described["definition"] == PASS and described["type"] == "STANDARD"
+    names = [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
+    assert "hello" in names
+
+    run = sfn.start_execution(stateMachineArn=arn, name="first", input='{"a": 1}')
+    d = wait_status(sfn, run["executionArn"])
+    assert d["status"] == "SUCCEEDED"
+    assert json.loads(d["output"]) == {"ok": True}
+    assert json.loads(d["input"]) == {"a": 1}
+
+    events = sfn.get_execution_history(executionArn=run["executionArn"])["events"]
+    assert [e["type"] for e in events] == [
+        "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    assert events[1]["previousEventId"] == 0 and events[2]["previousEventId"] == 2
+    reverse = sfn.get_execution_history(executionArn=run["executionArn"], reverseOrder=True)["events"]
+    assert [e["id"] for e in reverse] == [4, 3, 2, 1]
+
+    listed = sfn.list_executions(stateMachineArn=arn, statusFilter="SUCCEEDED")["executions"]
+    assert [e["name"] for e in listed] == ["first"]
+    sfn.delete_state_machine(stateMachineArn=arn)
+
+
+def test_boto3_errors_are_aws_shaped(sfn):
+    with pytest.raises(ClientError) as e:
+        sfn.create_state_machine(name="bad", definition='{"StartAt": "Nope", "States": {}}', roleArn=ROLE)
+    assert e.value.response["Error"]["Code"] == "InvalidDefinition"
+    with pytest.raises(ClientError) as e:
+        sfn.create_state_machine(name="has space", definition=PASS, roleArn=ROLE)
+    assert e.value.response["Error"]["Code"] == "InvalidName"
+    arn = sfn.create_state_machine(name="m", definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    with pytest.raises(ClientError) as e:
+        sfn.start_execution(stateMachineArn=arn, input="{not json")
+    assert e.value.response["Error"]["Code"] == "InvalidExecutionInput"
+    with pytest.raises(ClientError) as e:
+        sfn.describe_execution(executionArn=arn.replace("stateMachine", "execution") + ":missing")
+    assert e.value.response["Error"]["Code"] == "ExecutionDoesNotExist"
+    with pytest.raises(ClientError) as e:
+        sfn.send_task_success(taskToken="0" * 32, output="{}")
+    assert e.value.response["Error"]["Code"] == "TaskTimedOut"
+
+
+def test_activity_worker_round_trip(sfn):
+    activity = sfn.create_activity(name="work")["activityArn"]
+    definition = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": activity, "End": True}}})
+    arn = sfn.create_state_machine(name="act", definition=definition, roleArn=ROLE)["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=arn, input='{"n": 3}')
+    task = sfn.get_activity_task(activityArn=activity, workerName="w1")
+    assert json.loads(task["input"]) == {"n": 3}
+    sfn.send_task_heartbeat(taskToken=task["taskToken"])
+    sfn.send_task_success(taskToken=task["taskToken"], output='{"n": 4}')
+    d = wait_status(sfn, run["executionArn"])
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == {"n": 4}
+
+
+def test_stop_execution(sfn):
+    definition = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    arn = sfn.create_state_machine(name="waits", definition=definition, roleArn=ROLE)["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=arn, name="long")
+    sfn.stop_execution(executionArn=run["executionArn"], error="Stopped", cause="by the test")
+    d = sfn.describe_execution(executionArn=run["executionArn"])
+    assert d["status"] == "ABORTED"
+    events = sfn.get_execution_history(executionArn=run["executionArn"])["events"]
+    assert events[-1]["type"] == "ExecutionAborted"
+    assert events[-1]["executionAbortedEventDetails"] == {"error": "Stopped", "cause": "by the test"}
+
+
+def test_express_sync_execution_through_boto3(server):
+    sfn = client(server.url, inject_host_prefix=False)
+    arn = sfn.create_state_machine(name="x", definition=PASS, roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
+    out = sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    assert out["status"] == "SUCCEEDED" and json.loads(out["output"]) == {"ok": True}
+
+
+def test_aws_cli_runs_a_state_machine(server, tmp_path):
+    definition = tmp_path / "def.json"
+    definition.write_text(PASS)
+    created = json.loads(aws_cli(server.url, "stepfunctions", "create-state-machine", "--name", "cli",
+                                 "--definition", f"file://{definition}", "--role-arn", ROLE).stdout)
+    run = json.loads(aws_cli(server.url, "stepfunctions", "start-execution", "--state-machine-arn",
+                             created["stateMachineArn"], "--input", '{"x": 1}').stdout)
+    sfn = client(server.url)
+    assert wait_status(sfn, run["executionArn"])["status"] == "SUCCEEDED"
+    history = json.loads(aws_cli(server.url, "stepfunctions", "get-execution-history", "--execution-arn",
+                                 run["executionArn"]).stdout)
+    assert history["events"][-1]["type"] == "ExecutionSucceeded"
+    bad = aws_cli(server.url, "stepfunctions", "describe-execution", "--execution-arn", "nope", check=False)
+    assert bad.returncode != 0 and "InvalidArn" in bad.stderr
