@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Failure, names};
 use crate::expr::{self, Env, ExprFailure};
-use crate::history::{EventType, HistoryEvent, Millis, details, to_json_text};
+use crate::history::{Details, EventType, HistoryEvent, Millis, details, to_json_text};
 use crate::model::{
     BlockId, Catcher, ErrorText, Machine, Number, QueryLanguage, ResultPath, Retrier, Seconds,
     State, StateId, StateKind, Transition, Wait,
@@ -414,7 +414,7 @@ impl Execution {
         &mut self,
         previous: u64,
         event_type: EventType,
-        details: Option<Map<String, Value>>,
+        details: impl Into<Details>,
     ) -> u64 {
         if self.status != Status::Running {
             return previous;
@@ -446,18 +446,13 @@ impl Execution {
             previous_event_id: previous,
             timestamp: self.now,
             event_type,
-            details,
+            details: details.into(),
         });
         id
     }
 
     /// Records an event in frame `fid`'s causal chain.
-    fn emit(
-        &mut self,
-        fid: FrameId,
-        event_type: EventType,
-        details: Option<Map<String, Value>>,
-    ) -> u64 {
+    fn emit(&mut self, fid: FrameId, event_type: EventType, details: impl Into<Details>) -> u64 {
         let prev = self.frames[fid].last_event;
         let id = self.record(fid, prev, event_type, details);
         self.frames[fid].last_event = id;
@@ -471,7 +466,7 @@ impl Execution {
         owner: FrameId,
         prev: u64,
         event_type: EventType,
-        details: Option<Map<String, Value>>,
+        details: impl Into<Details>,
     ) -> u64 {
         if self.frames[owner].detached {
             return prev;
@@ -513,7 +508,7 @@ impl Execution {
                 "Name": self.info.state_machine_name,
             },
             "State": {
-                "Name": state.name,
+                "Name": &*state.name,
                 "EnteredTime": format_millis(active.entered_at),
             },
         });
@@ -593,7 +588,25 @@ impl Execution {
         extra_context: Option<(&str, Value)>,
         f: impl FnOnce(&mut Env<'_>) -> T,
     ) -> T {
-        let mut context = self.context(fid, active, None);
+        self.with_states_ctx(fid, active, extra, extra_context, true, f)
+    }
+
+    /// [`Self::with_states`] that builds `$states.context` only when
+    /// `needs_context` (it is the costliest part of `$states`).
+    fn with_states_ctx<T>(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        extra: Option<(&str, &Value)>,
+        extra_context: Option<(&str, Value)>,
+        needs_context: bool,
+        f: impl FnOnce(&mut Env<'_>) -> T,
+    ) -> T {
+        let mut context = if needs_context || extra_context.is_some() {
+            self.context(fid, active, None)
+        } else {
+            Value::Null
+        };
         if let Some((k, v)) = extra_context {
             context[k] = v;
         }
@@ -626,7 +639,7 @@ impl Execution {
             if let Some(location) = e.location {
                 d.insert("location".into(), json!(location));
             }
-            d.insert("state".into(), json!(state.name));
+            d.insert("state".into(), json!(&*state.name));
             // Recorded: a Map's EvaluationFailed links to its entered event's
             // predecessor, a Wait's to the entered event itself.
             if matches!(state.kind, StateKind::Map(_)) {
@@ -635,10 +648,10 @@ impl Execution {
             self.emit(fid, EventType::EvaluationFailed, Some(d));
             match state.kind {
                 StateKind::Map(_) => {
-                    self.emit(fid, EventType::MapStateFailed, None);
+                    self.emit(fid, EventType::MapStateFailed, Details::None);
                 }
                 StateKind::Parallel(_) => {
-                    self.emit(fid, EventType::ParallelStateFailed, None);
+                    self.emit(fid, EventType::ParallelStateFailed, Details::None);
                 }
                 _ => {}
             }
@@ -689,7 +702,7 @@ impl Execution {
         let entered_id = self.emit(
             fid,
             entered_type,
-            Some(details::state_entered(&state.name, &input)),
+            details::state_entered(&state.name, &input),
         );
         let mut active = Active {
             state: state_id,
@@ -787,7 +800,7 @@ impl Execution {
                 match self.apply_path(fid, &active, state.output_path.as_ref(), effective) {
                     Ok(out) => {
                         let exited = details::state_exited(&state.name, &out, None);
-                        self.emit(fid, EventType::SucceedStateExited, Some(exited));
+                        self.emit(fid, EventType::SucceedStateExited, exited);
                         self.end_frame(fid, Ok(out));
                         false
                     }
@@ -1114,7 +1127,7 @@ impl Execution {
     fn jsonata_exit(
         &mut self,
         fid: FrameId,
-        active: Active,
+        mut active: Active,
         extra: Option<(&str, &Value)>,
         output: Option<&Template>,
         assign: Option<&Template>,
@@ -1124,9 +1137,15 @@ impl Execution {
         // Map) or its input (the others).
         let default_output = match extra {
             Some((_, v)) => v.clone(),
+            None if output.is_none() && assign.is_none() => std::mem::take(&mut active.raw_input),
             None => active.raw_input.clone(),
         };
-        let evaluated = self.with_states(fid, &active, extra, None, |env| {
+        if output.is_none() && assign.is_none() {
+            return self.finish_exit(fid, active, default_output, None, next);
+        }
+        let needs_context = output.is_some_and(Template::uses_context)
+            || assign.is_some_and(Template::uses_context);
+        let evaluated = self.with_states_ctx(fid, &active, extra, None, needs_context, |env| {
             let assigned = match assign {
                 Some(t) => Some(t.eval_assign(env)?),
                 None => None,
@@ -1159,8 +1178,7 @@ impl Execution {
         let state = &machine.block(self.frames[fid].block).states[active.state];
         let exited = details::state_exited(&state.name, &output, assigned.as_ref());
         if exited
-            .get("output")
-            .and_then(Value::as_str)
+            .get_str("output")
             .is_some_and(|s| s.len() > MAX_PAYLOAD_BYTES)
         {
             let f = Failure::new(
@@ -1172,7 +1190,7 @@ impl Execution {
             );
             return self.fail_frame(fid, f);
         }
-        self.emit(fid, exited_event(&state.kind), Some(exited));
+        self.emit(fid, exited_event(&state.kind), exited);
         if let Some(vars) = assigned {
             self.frames[fid].vars.extend(vars);
         }
@@ -1245,7 +1263,7 @@ impl Execution {
             }
         }
         if let Some(ty) = failed_event {
-            self.emit(fid, ty, None);
+            self.emit(fid, ty, Details::None);
         }
         if let Some(catcher) = catchers_of(&state.kind)
             .iter()
@@ -1315,7 +1333,7 @@ impl Execution {
                     }
                 };
             let exited = details::state_exited(&state.name, &output, assigned.as_ref());
-            self.emit(fid, exited_event(&state.kind), Some(exited));
+            self.emit(fid, exited_event(&state.kind), exited);
             if let Some(vars) = assigned {
                 self.frames[fid].vars.extend(vars);
             }
@@ -1420,7 +1438,7 @@ impl Execution {
         self.tasks.insert(id, fid);
         self.effects.push(Effect::StartTask(TaskRequest {
             id,
-            state_name: state.name.clone(),
+            state_name: state.name.to_string(),
             resource: task.resource.clone(),
             parameters,
             task_token: token,
@@ -1868,7 +1886,7 @@ impl Execution {
                     },
                     None => effective,
                 };
-                let started = self.emit(fid, EventType::ParallelStateStarted, None);
+                let started = self.emit(fid, EventType::ParallelStateStarted, Details::None);
                 let n = p.branches.len();
                 let mut wait = ChildrenWait {
                     active,
@@ -2351,7 +2369,7 @@ impl Execution {
                     }
                     let active = wait.active;
                     if failure.is_terminal() {
-                        self.emit(parent, failed_type, None);
+                        self.emit(parent, failed_type, Details::None);
                         self.fail_frame(parent, failure);
                     } else {
                         self.state_error(parent, active, failure, Some(failed_type));
@@ -2380,7 +2398,7 @@ impl Execution {
         let wait = *wait;
         if let Some(run) = wait.map_run {
             self.frames[fid].last_event = run;
-            self.emit(fid, EventType::MapRunSucceeded, None);
+            self.emit(fid, EventType::MapRunSucceeded, Details::None);
         }
         let anchor = self.frames[fid].last_event;
         let ty = if wait.is_map {
@@ -2388,7 +2406,7 @@ impl Execution {
         } else {
             EventType::ParallelStateSucceeded
         };
-        self.record(fid, anchor, ty, None);
+        self.record(fid, anchor, ty, Details::None);
         let result = Value::Array(
             wait.outputs
                 .into_iter()
@@ -2417,11 +2435,11 @@ impl Execution {
                 self.clear_task_timers(&w);
                 self.tasks.remove(&w.task);
                 self.effects.push(Effect::CancelTask(w.task));
-                self.record(fid, anchor, EventType::TaskStateAborted, None);
+                self.record(fid, anchor, EventType::TaskStateAborted, Details::None);
             }
             Step::Waiting { timer, .. } => {
                 self.cancel_timer(timer);
-                self.record(fid, anchor, EventType::WaitStateAborted, None);
+                self.record(fid, anchor, EventType::WaitStateAborted, Details::None);
             }
             Step::Backoff { active, timer } => {
                 self.cancel_timer(timer);
@@ -2430,7 +2448,7 @@ impl Execution {
                     StateKind::Map(_) => EventType::MapStateAborted,
                     _ => EventType::TaskStateAborted,
                 };
-                self.record(fid, anchor, ty, None);
+                self.record(fid, anchor, ty, Details::None);
             }
             Step::Children(w) => {
                 for (_, child) in &w.running {
@@ -2441,7 +2459,7 @@ impl Execution {
                 } else {
                     EventType::ParallelStateAborted
                 };
-                self.record(fid, anchor, ty, None);
+                self.record(fid, anchor, ty, Details::None);
             }
             Step::Enter { .. } | Step::Done => {}
         }

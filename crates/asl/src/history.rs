@@ -5,6 +5,8 @@
 //! the interpreter's effects. Payloads (`input`, `output`, `parameters`) are
 //! kept as the JSON text AWS reports, serialised once when the event is made.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 /// Milliseconds since the Unix epoch. The only notion of time the pure crate has;
@@ -121,15 +123,122 @@ impl EventType {
     }
 }
 
-/// One history event. `details` holds the members of the type's details shape
-/// (without the `…EventDetails` wrapper); `None` for types that carry none.
+/// One history event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
     pub id: u64,
     pub previous_event_id: u64,
     pub timestamp: Millis,
     pub event_type: EventType,
-    pub details: Option<Map<String, Value>>,
+    pub details: Details,
+}
+
+/// The members of an event's details shape (without the `…EventDetails`
+/// wrapper).
+///
+/// The two shapes of almost every event, state entered and exited, are kept
+/// typed: the interpreter records two of them per transition, and building a
+/// JSON map for each was most of a transition's cost. The AWS JSON form is
+/// rendered only when someone asks ([`Details::to_map`],
+/// [`HistoryEvent::to_aws_json`], [`Details::to_json`]).
+#[derive(Debug, Clone)]
+pub enum Details {
+    None,
+    StateEntered {
+        name: Arc<str>,
+        /// JSON text.
+        input: String,
+    },
+    StateExited {
+        name: Arc<str>,
+        /// JSON text.
+        output: String,
+        /// Variable name → JSON text of its new value.
+        assigned: Option<Box<Vec<(String, String)>>>,
+    },
+    Other(Map<String, Value>),
+}
+
+impl PartialEq for Details {
+    /// Equal when they render the same members (a typed form and the map
+    /// read back from storage compare equal).
+    fn eq(&self, other: &Details) -> bool {
+        self.to_map() == other.to_map()
+    }
+}
+
+impl From<Option<Map<String, Value>>> for Details {
+    fn from(m: Option<Map<String, Value>>) -> Details {
+        match m {
+            Some(m) => Details::Other(m),
+            None => Details::None,
+        }
+    }
+}
+
+fn truncated() -> Value {
+    json!({"truncated": false})
+}
+
+impl Details {
+    /// The members as a JSON object; `None` for types without details.
+    pub fn to_map(&self) -> Option<Map<String, Value>> {
+        match self {
+            Details::None => None,
+            Details::StateEntered { name, input } => {
+                let mut m = Map::new();
+                m.insert("name".into(), json!(&**name));
+                m.insert("input".into(), Value::String(input.clone()));
+                m.insert("inputDetails".into(), truncated());
+                Some(m)
+            }
+            Details::StateExited {
+                name,
+                output,
+                assigned,
+            } => {
+                let mut m = Map::new();
+                m.insert("name".into(), json!(&**name));
+                m.insert("output".into(), Value::String(output.clone()));
+                m.insert("outputDetails".into(), truncated());
+                if let Some(vars) = assigned {
+                    let vars: Map<String, Value> = vars
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect();
+                    m.insert("assignedVariables".into(), Value::Object(vars));
+                    m.insert("assignedVariablesDetails".into(), truncated());
+                }
+                Some(m)
+            }
+            Details::Other(m) => Some(m.clone()),
+        }
+    }
+
+    /// Compact JSON text of [`Details::to_map`] (`null` for none), for storage.
+    pub fn to_json(&self) -> String {
+        match self.to_map() {
+            Some(m) => serde_json::to_string(&m).unwrap_or_else(|_| "{}".into()),
+            None => "null".into(),
+        }
+    }
+
+    /// A string member (`name`, `input`, `output`, `error`, `cause`, …).
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        match (self, key) {
+            (Details::StateEntered { name, .. } | Details::StateExited { name, .. }, "name") => {
+                Some(name)
+            }
+            (Details::StateEntered { input, .. }, "input") => Some(input),
+            (Details::StateExited { output, .. }, "output") => Some(output),
+            (Details::Other(m), k) => m.get(k)?.as_str(),
+            _ => None,
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, Details::None)
+    }
 }
 
 impl HistoryEvent {
@@ -142,8 +251,7 @@ impl HistoryEvent {
         obj.insert("type".into(), json!(self.event_type.as_str()));
         obj.insert("id".into(), json!(self.id));
         obj.insert("previousEventId".into(), json!(self.previous_event_id));
-        if let Some(details) = &self.details {
-            let mut d = details.clone();
+        if let Some(mut d) = self.details.to_map() {
             if !include_data {
                 for k in ["input", "output", "parameters"] {
                     d.remove(k);
@@ -156,45 +264,42 @@ impl HistoryEvent {
 
     /// A string member of the details, e.g. `name`, `error`, `cause`.
     pub fn detail_str(&self, key: &str) -> Option<&str> {
-        self.details.as_ref()?.get(key)?.as_str()
+        self.details.get_str(key)
     }
 }
 
 /// Builders for the detail shapes, so the interpreter never spells member
 /// names twice.
 pub(crate) mod details {
+    use std::sync::Arc;
+
     use serde_json::{Map, Value, json};
 
-    fn truncated() -> Value {
-        json!({"truncated": false})
-    }
+    use super::{Details, truncated};
 
-    pub fn state_entered(name: &str, input: &Value) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("name".into(), json!(name));
-        m.insert("input".into(), Value::String(super::to_json_text(input)));
-        m.insert("inputDetails".into(), truncated());
-        m
+    pub fn state_entered(name: &Arc<str>, input: &Value) -> Details {
+        Details::StateEntered {
+            name: Arc::clone(name),
+            input: super::to_json_text(input),
+        }
     }
 
     pub fn state_exited(
-        name: &str,
+        name: &Arc<str>,
         output: &Value,
         assigned: Option<&Map<String, Value>>,
-    ) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("name".into(), json!(name));
-        m.insert("output".into(), Value::String(super::to_json_text(output)));
-        m.insert("outputDetails".into(), truncated());
-        if let Some(vars) = assigned {
-            let vars: Map<String, Value> = vars
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(super::to_json_text(v))))
-                .collect();
-            m.insert("assignedVariables".into(), Value::Object(vars));
-            m.insert("assignedVariablesDetails".into(), truncated());
+    ) -> Details {
+        Details::StateExited {
+            name: Arc::clone(name),
+            output: super::to_json_text(output),
+            assigned: assigned.map(|vars| {
+                Box::new(
+                    vars.iter()
+                        .map(|(k, v)| (k.clone(), super::to_json_text(v)))
+                        .collect(),
+                )
+            }),
         }
-        m
     }
 
     pub fn execution_started(input: &Value, role_arn: &str) -> Map<String, Value> {
@@ -265,7 +370,7 @@ mod tests {
             previous_event_id: 0,
             timestamp: 1500,
             event_type: EventType::PassStateEntered,
-            details: Some(details::state_entered("A", &json!({"x": 1}))),
+            details: details::state_entered(&Arc::from("A"), &json!({"x": 1})),
         };
         let full = e.to_aws_json(true);
         assert_eq!(

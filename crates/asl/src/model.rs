@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use asl_path::{PathExpr, ReferencePath};
 use serde_json::{Map, Value};
@@ -50,7 +51,8 @@ pub struct Block {
 
 #[derive(Debug)]
 pub struct State {
-    pub name: String,
+    /// Shared with every history event that names the state.
+    pub name: Arc<str>,
     pub query_language: QueryLanguage,
     /// `None` = absent (default `$`), `Some(None)` = JSON `null`.
     pub input_path: Option<Option<PathExpr>>,
@@ -713,7 +715,7 @@ impl Cx {
             (k, _) => k,
         };
         Ok(State {
-            name: name.to_string(),
+            name: Arc::from(name),
             query_language,
             input_path,
             output_path,

@@ -434,7 +434,7 @@ fn catcher_assign_replaces_the_state_assign() {
     let mut d = Driver::start(&def, json!({}));
     d.fail("T", "Oops", "it broke");
     let exited = d.exited("T");
-    let assigned = &exited.details.as_ref().unwrap()["assignedVariables"];
+    let assigned = &exited.details.to_map().unwrap()["assignedVariables"];
     assert_eq!(assigned, &json!({"err": "\"Oops\"", "why": "\"it broke\""}));
     assert_eq!(d.output(), json!({"e": "Oops", "w": "it broke"}));
 }
@@ -475,7 +475,7 @@ fn lambda_timeout_fires_at_start_plus_timeout_seconds() {
         ]
     );
     assert_eq!(
-        d.event(3).details.as_ref().unwrap()["timeoutInSeconds"],
+        d.event(3).details.to_map().unwrap()["timeoutInSeconds"],
         json!(5)
     );
     let timed_out = d.one(E::LambdaFunctionTimedOut);
@@ -580,7 +580,7 @@ fn activity_starts_when_a_worker_takes_it_and_times_out_from_start() {
     let scheduled = d.one(E::ActivityScheduled).clone();
     assert_eq!(scheduled.detail_str("resource"), Some(ACTIVITY));
     assert_eq!(json_detail(&scheduled, "input"), json!({"job": 1}));
-    let sd = scheduled.details.as_ref().unwrap();
+    let sd = scheduled.details.to_map().unwrap();
     assert_eq!(sd["timeoutInSeconds"], json!(30));
     assert_eq!(sd["heartbeatInSeconds"], json!(20));
     assert_eq!(d.count(E::ActivityStarted), 0);
@@ -1069,7 +1069,7 @@ fn map_iteration_failure_matches_the_recorded_links() {
             (10, "ExecutionFailed", 9)
         ]
     );
-    assert_eq!(d.last().details.as_ref().map(|m| m.len()), Some(0));
+    assert_eq!(d.last().details.to_map().map(|m| m.len()), Some(0));
     assert!(matches!(d.status(), Status::Failed(f) if f.error.is_none() && f.cause.is_none()));
 }
 
@@ -1105,7 +1105,7 @@ fn map_with_max_concurrency_one_is_sequential() {
     assert_eq!(seen, vec![json!("a"), json!("b"), json!("c")]);
     assert_eq!(d.output(), json!(["a!", "b!", "c!"]));
     assert_eq!(
-        d.one(E::MapStateStarted).details.as_ref().unwrap()["length"],
+        d.one(E::MapStateStarted).details.to_map().unwrap()["length"],
         json!(3)
     );
 }
@@ -1249,7 +1249,7 @@ fn assign_sees_values_as_of_state_entry() {
         "Show": {"Type": "Pass", "Parameters": {"x.$": "$x", "nextX.$": "$nextX"}, "End": true}}});
     let d = Driver::start(&def, json!({}));
     assert_eq!(d.output(), json!({"x": 6, "nextX": 3}));
-    let swap = d.exited("Swap").details.as_ref().unwrap();
+    let swap = d.exited("Swap").details.to_map().unwrap();
     assert_eq!(swap["assignedVariables"], json!({"x": "6", "nextX": "3"}));
     assert_eq!(
         swap["assignedVariablesDetails"],
@@ -1258,7 +1258,7 @@ fn assign_sees_values_as_of_state_entry() {
     assert!(
         !d.exited("Show")
             .details
-            .as_ref()
+            .to_map()
             .unwrap()
             .contains_key("assignedVariables"),
         "no assignedVariables without Assign"

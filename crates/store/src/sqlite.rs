@@ -641,12 +641,8 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                 )
                 .map_err(db_error)?;
             for ev in events {
-                let details = ev
-                    .details
-                    .as_ref()
-                    .map(serde_json::to_string)
-                    .transpose()
-                    .map_err(|e| StoreError::Io(format!("cannot serialise event details: {e}")))?;
+                // NULL for events without details, as before the typed form.
+                let details = (!ev.details.is_none()).then(|| ev.details.to_json());
                 stmt.execute(params![
                     execution_arn,
                     to_i64(ev.id, "event id")?,
@@ -835,7 +831,7 @@ fn event_row(row: &Row<'_>) -> Result<HistoryEvent, StoreError> {
         timestamp: col(row, 2)?,
         event_type: EventType::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown event type {kind}")))?,
-        details,
+        details: details.into(),
     })
 }
 

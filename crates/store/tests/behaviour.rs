@@ -294,14 +294,11 @@ fn history_paging(store: &dyn Store) {
         let want = event(i as u64 + 1, 1_001 + i as i64);
         assert_eq!(e, &want);
         // IndexMap equality ignores order; the serialised text does not.
-        assert_eq!(
-            serde_json::to_string(&e.details).unwrap(),
-            serde_json::to_string(&want.details).unwrap()
-        );
+        assert_eq!(e.details.to_json(), want.details.to_json());
     }
-    let keys: Vec<_> = all[0].details.as_ref().unwrap().keys().cloned().collect();
+    let keys: Vec<_> = all[0].details.to_map().unwrap().keys().cloned().collect();
     assert_eq!(keys, ["name", "input", "inputDetails"]);
-    let nested: Vec<_> = all[0].details.as_ref().unwrap()["inputDetails"]
+    let nested: Vec<_> = all[0].details.to_map().unwrap()["inputDetails"]
         .as_object()
         .unwrap()
         .keys()

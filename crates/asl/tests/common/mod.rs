@@ -288,8 +288,8 @@ impl Driver {
                     e.previous_event_id,
                     e.timestamp - T0,
                     e.details
-                        .as_ref()
-                        .map(|d| Value::Object(d.clone()).to_string())
+                        .to_map()
+                        .map(|d| Value::Object(d).to_string())
                         .unwrap_or_default()
                 )
             })

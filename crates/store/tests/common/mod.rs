@@ -59,9 +59,9 @@ pub fn event(id: u64, timestamp: i64) -> HistoryEvent {
             EventType::PassStateEntered
         },
         details: if id.is_multiple_of(5) {
-            None
+            asl::history::Details::None
         } else {
-            Some(details)
+            asl::history::Details::Other(details)
         },
     }
 }
