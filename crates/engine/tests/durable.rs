@@ -339,3 +339,51 @@ fn executions_survive_a_restart() {
         );
     });
 }
+
+/// `arn:aws:states:::states:startExecution.sync:2` starts a child execution,
+/// waits for it and returns its DescribeExecution with parsed Output; a
+/// failing child fails the task with `States.TaskFailed`.
+#[tokio::test]
+async fn a_task_can_run_another_state_machine_and_wait_for_it() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let child = machine(
+        "child",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"C"},
+            "C":{"Type":"Choice","Choices":[{"Variable":"$.fail","BooleanEquals":true,"Next":"F"}],"Default":"P"},
+            "F":{"Type":"Fail","Error":"ChildError","Cause":"asked to"},
+            "P":{"Type":"Pass","Parameters":{"doubled.$":"States.MathAdd($.n, $.n)"},"End":true}}}"#,
+        MachineType::Standard,
+    );
+    store.put_state_machine(&child).unwrap();
+    let parent = machine(
+        "parent",
+        &format!(
+            r#"{{"StartAt":"Run","States":{{"Run":{{"Type":"Task",
+                "Resource":"arn:aws:states:::states:startExecution.sync:2",
+                "Parameters":{{"StateMachineArn":"{}","Input.$":"$"}},
+                "OutputPath":"$.Output","End":true}}}}}}"#,
+            child.arn
+        ),
+        MachineType::Standard,
+    );
+    store.put_state_machine(&parent).unwrap();
+    let engine = open(Arc::clone(&store), 100.0).await;
+    let ok = engine
+        .start_execution(start(&parent.arn, "p1", r#"{"n":21,"fail":false}"#))
+        .await
+        .unwrap();
+    let record = wait_closed(&store, &ok.execution_arn).await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+    assert_eq!(record.output.as_deref(), Some(r#"{"doubled":42}"#));
+
+    let bad = engine
+        .start_execution(start(&parent.arn, "p2", r#"{"n":1,"fail":true}"#))
+        .await
+        .unwrap();
+    let record = wait_closed(&store, &bad.execution_arn).await;
+    assert_eq!(record.status, ExecutionStatus::Failed);
+    assert_eq!(record.error.as_deref(), Some("States.TaskFailed"));
+    let cause: serde_json::Value = serde_json::from_str(record.cause.as_deref().unwrap()).unwrap();
+    assert_eq!(cause["Status"], "FAILED");
+    assert_eq!(cause["Error"], "ChildError");
+}

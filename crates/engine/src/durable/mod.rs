@@ -15,6 +15,7 @@
 mod clock;
 mod codec;
 mod error;
+mod nested;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
@@ -620,7 +621,10 @@ impl Engine {
         let dispatcher = Arc::clone(&self.inner.dispatcher);
         tokio::spawn(async move {
             let task = req.id;
-            let result = dispatcher.invoke(req).await;
+            let result = match nested::Pattern::of(&req.resource) {
+                Some(pattern) => engine.start_nested(&arn, &req, pattern).await,
+                None => dispatcher.invoke(req).await,
+            };
             let signal = match (result, callback) {
                 (TaskResult::Succeeded(output), true) => Signal::TaskSubmitted { task, output },
                 (TaskResult::Succeeded(output), false) => Signal::TaskSucceeded { task, output },
