@@ -32,9 +32,10 @@ pub struct ApiConfig {
     pub region: String,
     /// Account id put into minted ARNs.
     pub account: String,
-    /// When set, requests must be SigV4-signed with these credentials. Not
-    /// verified yet: see [`auth::verify`] (the hook every request passes).
-    pub credentials: Option<Credentials>,
+    /// When set, every request must be SigV4-signed with one of these
+    /// access keys (see [`auth::verify`], which every request passes). When
+    /// `None`, any credentials are accepted (local development).
+    pub credentials: Option<Vec<Credentials>>,
     /// How long `GetActivityTask` waits for work before answering with no
     /// task. AWS holds the request for 60 s (clients should allow 65 s).
     pub activity_poll: std::time::Duration,

@@ -52,7 +52,7 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
     if let Err(e) = crate::auth::verify(
         &state.config,
         parts.method.as_str(),
-        parts.uri.path(),
+        &parts.uri,
         &parts.headers,
         &bytes,
     ) {

@@ -132,9 +132,9 @@ async fn unknown_targets_are_unknown_operations() {
             "com.amazon.coral.service#UnknownOperationException"
         );
     }
-    let (name, msg) = err(&app, "TestState", json!({})).await;
+    let (name, msg) = err(&app, "DescribeMapRun", json!({})).await;
     assert_eq!(name, "UnsupportedOperation");
-    assert!(msg.contains("TestState"), "{msg}");
+    assert!(msg.contains("DescribeMapRun"), "{msg}");
 }
 
 #[tokio::test]
@@ -686,4 +686,69 @@ async fn activities_and_tags() {
     assert_eq!(msg, format!("Activity Does Not Exist: '{arn}'"));
     let (name, _) = err(&app, "ListTagsForResource", json!({"resourceArn": arn})).await;
     assert_eq!(name, "ResourceNotFound");
+}
+
+#[tokio::test]
+async fn test_state_evaluates_one_state() {
+    let app = app().await;
+    let pass = json!({"Type": "Pass", "InputPath": "$.a", "Next": "After"}).to_string();
+    let v = ok(
+        &app,
+        "TestState",
+        json!({"definition": pass, "input": "{\"a\": {\"b\": 1}}", "inspectionLevel": "DEBUG"}),
+    )
+    .await;
+    assert_eq!(v["status"], "SUCCEEDED");
+    assert_eq!(v["output"], "{\"b\":1}");
+    assert_eq!(v["nextState"], "After");
+    assert_eq!(v["inspectionData"]["afterInputPath"], "{\"b\":1}");
+
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 2}], "End": true})
+    .to_string();
+    let mock = json!({"errorOutput": {"error": "Boom", "cause": "c"}});
+    let v = ok(
+        &app,
+        "TestState",
+        json!({"definition": task, "mock": mock, "inspectionLevel": "DEBUG"}),
+    )
+    .await;
+    assert_eq!(v["status"], "RETRIABLE");
+    assert_eq!(
+        v["inspectionData"]["errorDetails"]["retryBackoffIntervalSeconds"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn test_state_rejects_bad_requests() {
+    let app = app().await;
+    let (name, _) = err(
+        &app,
+        "TestState",
+        json!({"definition": "{\"Type\": \"Nope\"}"}),
+    )
+    .await;
+    assert_eq!(name, "InvalidDefinition");
+    let pass = json!({"Type": "Pass", "End": true}).to_string();
+    let (name, _) = err(&app, "TestState", json!({"definition": pass, "input": "{"})).await;
+    assert_eq!(name, "InvalidExecutionInput");
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true})
+        .to_string();
+    let (name, msg) = err(
+        &app,
+        "TestState",
+        json!({"definition": task, "revealSecrets": true, "mock": {"result": "{}"}}),
+    )
+    .await;
+    assert_eq!(name, "ValidationException", "{msg}");
+    let (name, _) = err(
+        &app,
+        "TestState",
+        json!({"definition": pass, "inspectionLevel": "LOUD"}),
+    )
+    .await;
+    assert_eq!(name, "ValidationException");
+    let (name, _) = err(&app, "TestState", json!({"input": "{}"})).await;
+    assert_eq!(name, "ValidationException");
 }

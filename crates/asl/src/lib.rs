@@ -14,6 +14,7 @@ pub mod history;
 pub mod model;
 pub mod resource;
 pub mod template;
+pub mod test_state;
 pub mod time;
 
 pub use error::Failure;

@@ -27,12 +27,31 @@ pub struct ServeArgs {
     /// Run execution time faster than real time (60 = a minute per second).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// `virtual`: time stands still while work is in flight and jumps to the
+    /// next timer when nothing else can happen (fast test suites with Waits).
+    #[arg(long, value_enum, default_value_t = Clock::Real)]
+    pub clock: Clock,
     /// Region in the ARNs Baton mints.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
     /// Account id in the ARNs Baton mints.
     #[arg(long, default_value = "123456789012")]
     pub account: String,
+    /// Require AWS Signature Version 4 on every request, signed with one of
+    /// the access keys in FILE. FILE is a JSON array:
+    /// `[{"accessKeyId": "AKID", "secretAccessKey": "SECRET"}]`, each entry
+    /// optionally with `"sessionToken"` (then requests with that key must
+    /// send it as X-Amz-Security-Token). Any region is accepted, with the
+    /// signing names states, dynamodb, sns and lambda, and clocks up to 15
+    /// minutes apart. Without --auth, any credentials are accepted.
+    #[arg(long, value_name = "FILE")]
+    pub auth: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    Real,
+    Virtual,
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
@@ -52,6 +71,16 @@ pub fn serve(args: ServeArgs) -> Result<()> {
 
 async fn run(args: ServeArgs) -> Result<()> {
     let began = Instant::now();
+    let credentials = match &args.auth {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read --auth file {}", path.display()))?;
+            let keys = api::Credentials::parse_list(&text)
+                .map_err(|e| anyhow::anyhow!("--auth file {}: {e}", path.display()))?;
+            Some(keys)
+        }
+    };
     let store: Arc<dyn Store> = if args.in_memory {
         Arc::new(MemoryStore::new())
     } else {
@@ -67,6 +96,7 @@ async fn run(args: ServeArgs) -> Result<()> {
         region: args.region.clone(),
         account: args.account.clone(),
         time_scale: args.time_scale,
+        virtual_clock: args.clock == Clock::Virtual,
     };
     let engine = Engine::open(Arc::clone(&store), config, Arc::new(NoIntegrations))
         .await
@@ -78,9 +108,15 @@ async fn run(args: ServeArgs) -> Result<()> {
         format!("cannot listen on {addr} (is another Baton running? try --port)")
     })?;
     let local = listener.local_addr()?;
-    let state = api::AppState::new(engine.clone(), api::ApiConfig::for_engine(&engine));
+    let auth = match &credentials {
+        None => String::new(),
+        Some(keys) => format!(", SigV4 required: {} access keys", keys.len()),
+    };
+    let mut api_config = api::ApiConfig::for_engine(&engine);
+    api_config.credentials = credentials;
+    let state = api::AppState::new(engine.clone(), api_config);
     println!(
-        "Baton ready on http://{local} ({} store, {} running executions resumed, {} ms)",
+        "Baton ready on http://{local} ({} store, {} running executions resumed, {} ms{auth})",
         if args.in_memory {
             "in-memory"
         } else {

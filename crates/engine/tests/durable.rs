@@ -34,6 +34,7 @@ fn config(time_scale: f64) -> EngineConfig {
         region: REGION.into(),
         account: ACCOUNT.into(),
         time_scale,
+        virtual_clock: false,
     }
 }
 
@@ -386,4 +387,42 @@ async fn a_task_can_run_another_state_machine_and_wait_for_it() {
     let cause: serde_json::Value = serde_json::from_str(record.cause.as_deref().unwrap()).unwrap();
     assert_eq!(cause["Status"], "FAILED");
     assert_eq!(cause["Error"], "ChildError");
+}
+
+/// `--clock virtual`: an hour-long Wait and a retry back-off finish at once,
+/// while the history shows the hour.
+#[tokio::test]
+async fn the_virtual_clock_jumps_to_the_next_timer_when_idle() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let sm = machine(
+        "slow",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"Next":"P"},"P":{"Type":"Pass","End":true}}}"#,
+        MachineType::Standard,
+    );
+    store.put_state_machine(&sm).unwrap();
+    let engine = Engine::open(
+        Arc::clone(&store),
+        EngineConfig {
+            virtual_clock: true,
+            ..config(1.0)
+        },
+        Arc::new(NoIntegrations),
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let run = engine
+        .start_execution(start(&sm.arn, "v", "{}"))
+        .await
+        .unwrap();
+    let record = wait_closed(&store, &run.execution_arn).await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "no real waiting"
+    );
+    let history = store.history(&run.execution_arn, 0, 100, false).unwrap();
+    let entered = history[1].timestamp;
+    let exited = history[2].timestamp;
+    assert_eq!(exited - entered, 3_600_000, "the history shows the hour");
 }

@@ -7,6 +7,7 @@ mod executions;
 mod machines;
 mod tags;
 mod tasks;
+mod test_state;
 mod token;
 mod validate;
 
@@ -24,7 +25,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "DeleteStateMachineAlias",
     "ListStateMachineAliases",
     "RedriveExecution",
-    "TestState",
     "DescribeMapRun",
     "ListMapRuns",
     "UpdateMapRun",
@@ -61,6 +61,7 @@ pub async fn handle(state: &AppState, operation: &str, p: Params) -> Result<Valu
         "SendTaskSuccess" => tasks::send_success(state, p).await,
         "SendTaskFailure" => tasks::send_failure(state, p).await,
         "SendTaskHeartbeat" => tasks::send_heartbeat(state, p).await,
+        "TestState" => test_state::test_state(state, p),
         op if UNSUPPORTED.contains(&op) => Err(ApiError::unsupported(op)),
         _ => Err(ApiError::unknown_operation()),
     }

@@ -45,6 +45,9 @@ pub struct EngineConfig {
     pub account: String,
     /// 1.0 = real time; 60.0 = a minute of execution time per real second.
     pub time_scale: f64,
+    /// Virtual time: the clock stands still while work is in flight and jumps
+    /// to the next due timer when the engine is idle (tests, `--clock virtual`).
+    pub virtual_clock: bool,
 }
 
 impl Default for EngineConfig {
@@ -53,6 +56,7 @@ impl Default for EngineConfig {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             time_scale: 1.0,
+            virtual_clock: false,
         }
     }
 }
@@ -128,6 +132,34 @@ struct Inner {
     activities: Mutex<HashMap<String, ActivityQueue>>,
     /// Compiled machines by definition text.
     machines: Mutex<HashMap<String, Arc<Machine>>>,
+    /// Virtual clock only: armed timers by due time.
+    virtual_timers: Mutex<std::collections::BTreeSet<(Millis, String, u64)>>,
+    /// Signals being applied and tasks being carried out: the virtual clock
+    /// moves only when this is zero.
+    busy: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts one unit of in-flight work while alive.
+struct Busy<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Busy<'a> {
+    fn new(counter: &'a std::sync::atomic::AtomicUsize) -> Busy<'a> {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Busy(counter)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// An armed timer: a sleeping task (real clock) or an entry in the virtual
+/// timer queue.
+enum TimerHandle {
+    Real(AbortHandle),
+    Virtual(Millis),
 }
 
 #[derive(Default)]
@@ -148,7 +180,7 @@ struct Live {
     record: ExecutionRecord,
     /// Last journal sequence number used.
     seq: u64,
-    timers: HashMap<u64, AbortHandle>,
+    timers: HashMap<u64, TimerHandle>,
     /// Task tokens this execution handed out (dropped when it closes).
     tokens: Vec<String>,
     /// StartSyncExecution callers waiting for the end.
@@ -166,15 +198,24 @@ impl Engine {
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
-                clock: EngineClock::new(config.time_scale),
+                clock: if config.virtual_clock {
+                    EngineClock::virtual_clock()
+                } else {
+                    EngineClock::new(config.time_scale)
+                },
                 config,
                 dispatcher,
                 live: Mutex::new(HashMap::new()),
                 tokens: Mutex::new(HashMap::new()),
                 activities: Mutex::new(HashMap::new()),
                 machines: Mutex::new(HashMap::new()),
+                virtual_timers: Mutex::new(std::collections::BTreeSet::new()),
+                busy: std::sync::atomic::AtomicUsize::new(0),
             }),
         };
+        if engine.inner.clock.is_virtual() {
+            tokio::spawn(advance_virtual_clock(Arc::downgrade(&engine.inner)));
+        }
         let open = engine.inner.store.open_executions()?;
         for execution in open {
             let arn = execution.record.arn.clone();
@@ -258,6 +299,7 @@ impl Engine {
 
     async fn start(&self, req: StartRequest, sync: bool) -> Result<(Started, Ended), EngineError> {
         let inner = &self.inner;
+        let _busy = Busy::new(&inner.busy);
         let (machine_arn, qualifier) = split_qualified(&req.state_machine_arn)?;
         let lookup_arn = match &qualifier {
             Some(q) if q.chars().all(|c| c.is_ascii_digit()) => req.state_machine_arn.clone(),
@@ -450,6 +492,7 @@ impl Engine {
     /// Feeds one signal to a running execution: interpreter step, durable
     /// commit of journal entry + events, then the effects.
     async fn signal(&self, execution_arn: &str, signal: Signal) -> Result<(), EngineError> {
+        let _busy = Busy::new(&self.inner.busy);
         let live = lock(&self.inner.live)
             .get(execution_arn)
             .cloned()
@@ -510,8 +553,8 @@ impl Engine {
     fn close(&self, execution_arn: &str, live: &mut Live, status: Status, now: Millis) {
         live.closed = true;
         close_record(&mut live.record, &status, now);
-        for (_, t) in live.timers.drain() {
-            t.abort();
+        for (id, t) in live.timers.drain() {
+            self.cancel_timer_handle(execution_arn, id, t);
         }
         {
             let mut tokens = lock(&self.inner.tokens);
@@ -529,6 +572,15 @@ impl Engine {
             let _ = w.send(status.clone());
         }
         lock(&self.inner.live).remove(execution_arn);
+    }
+
+    fn cancel_timer_handle(&self, execution_arn: &str, id: u64, handle: TimerHandle) {
+        match handle {
+            TimerHandle::Real(h) => h.abort(),
+            TimerHandle::Virtual(due) => {
+                lock(&self.inner.virtual_timers).remove(&(due, execution_arn.to_string(), id));
+            }
+        }
     }
 
     fn forget_task(&self, live: &mut Live, task: TaskId) {
@@ -553,6 +605,10 @@ impl Engine {
     ) {
         for effect in effects {
             match effect {
+                Effect::SetTimer { id, due } if self.inner.clock.is_virtual() => {
+                    lock(&self.inner.virtual_timers).insert((due, execution_arn.to_string(), id));
+                    live.timers.insert(id, TimerHandle::Virtual(due));
+                }
                 Effect::SetTimer { id, due } => {
                     let engine = self.clone();
                     let arn = execution_arn.to_string();
@@ -563,11 +619,12 @@ impl Engine {
                             tracing::debug!(execution = %arn, error = %e, "timer signal dropped");
                         }
                     });
-                    live.timers.insert(id, handle.abort_handle());
+                    live.timers
+                        .insert(id, TimerHandle::Real(handle.abort_handle()));
                 }
                 Effect::CancelTimer(id) => {
                     if let Some(h) = live.timers.remove(&id) {
-                        h.abort();
+                        self.cancel_timer_handle(execution_arn, id, h);
                     }
                 }
                 Effect::StartTask(req) => {
@@ -619,7 +676,12 @@ impl Engine {
         let engine = self.clone();
         let arn = execution_arn.to_string();
         let dispatcher = Arc::clone(&self.inner.dispatcher);
+        // Counted from dispatch until its result has been applied.
+        self.inner
+            .busy
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tokio::spawn(async move {
+            let _busy = BusyOwned(Arc::clone(&engine.inner));
             let task = req.id;
             let result = match nested::Pattern::of(&req.resource) {
                 Some(pattern) => engine.start_nested(&arn, &req, pattern).await,
@@ -882,6 +944,52 @@ impl Engine {
                 return Ok(None);
             }
         }
+    }
+}
+
+/// Like [`Busy`] for work that outlives a borrow: already counted when made.
+struct BusyOwned(Arc<Inner>);
+
+impl Drop for BusyOwned {
+    fn drop(&mut self) {
+        self.0
+            .busy
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The virtual clock's driver: when no signal is being applied and no task
+/// is being carried out for a little while, jump to the earliest timer and
+/// fire it. Ends when the engine is dropped.
+async fn advance_virtual_clock(inner: std::sync::Weak<Inner>) {
+    let mut idle_rounds = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        if inner.busy.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            idle_rounds = 0;
+            continue;
+        }
+        idle_rounds += 1;
+        if idle_rounds < 3 {
+            continue;
+        }
+        let next = lock(&inner.virtual_timers).pop_first();
+        let Some((due, arn, id)) = next else {
+            continue;
+        };
+        idle_rounds = 0;
+        inner.clock.advance_to(due);
+        let engine = Engine { inner };
+        inner_fire(engine, arn, id).await;
+    }
+}
+
+async fn inner_fire(engine: Engine, arn: String, id: u64) {
+    if let Err(e) = engine.signal(&arn, Signal::TimerFired(id)).await {
+        tracing::debug!(execution = %arn, error = %e, "timer signal dropped");
     }
 }
 
