@@ -41,5 +41,14 @@ python -m pytest -q tests/e2e
 step "JSONata reference suite"
 cargo run --release --quiet -p baton-jsonata --bin jsonata-suite -- --floor "$(cat crates/jsonata/suite-floor.txt)"
 
+step "ASL conformance through a running baton serve (the API path)"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$CARGO_TARGET_DIR/release/baton" serve --in-memory --port "$PORT" --time-scale 1000 --account 111111111111 > /tmp/baton-conformance-serve.log 2>&1 &
+SERVE_PID=$!
+trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q ready /tmp/baton-conformance-serve.log && break; sleep 0.1; done
+cargo run --release --quiet -p conformance --bin baton-conformance -- --endpoint "http://127.0.0.1:$PORT" --floor-file conformance/floor.txt
+kill $SERVE_PID 2>/dev/null || true
+
 step "ASL conformance (AWS-recorded executions)"
 cargo run --release --quiet -p conformance --bin baton-conformance -- --floor-file conformance/floor.txt

@@ -6,6 +6,8 @@
 //! exits non-zero when fewer than N cases pass, so CI notices a regression.
 
 mod compare;
+mod http;
+mod remote;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,9 +40,15 @@ struct Args {
     /// Print every failure's details (default: the first 40).
     #[arg(long)]
     all_failures: bool,
+    /// Run the cases through a running `baton serve` at this URL
+    /// (`http://127.0.0.1:4566`) instead of in process. Start it with
+    /// `--account 111111111111` (the corpus's account) and a large
+    /// `--time-scale` (e.g. 1000) so real-time Waits pass quickly.
+    #[arg(long)]
+    endpoint: Option<String>,
 }
 
-enum Verdict {
+pub(crate) enum Verdict {
     Pass,
     Fail(String),
     Skip(&'static str),
@@ -95,6 +103,10 @@ fn real_main() -> Result<ExitCode> {
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let (mut definitions, mut accepted_definitions) = (0, 0);
     let mut rejected_definitions: Vec<(String, String)> = Vec::new();
+    let mut server = match &args.endpoint {
+        Some(url) => Some(remote::Server::new(url)?),
+        None => None,
+    };
     for row in &index {
         let id = row["id"].as_str().unwrap_or_default();
         if let Some(f) = &args.filter
@@ -114,7 +126,10 @@ fn real_main() -> Result<ExitCode> {
                     }
                     None => accepted_definitions += 1,
                 }
-                run_case(&case)
+                match &mut server {
+                    Some(server) => server.run_case(id, &case),
+                    None => run_case(&case),
+                }
             }
             Err(e) => Verdict::Fail(format!("cannot read case: {e:#}")),
         };
@@ -198,7 +213,7 @@ fn load_case(path: &Path) -> Result<Value> {
 }
 
 /// Whether the engine can run this case yet, and if not, why.
-fn skip_reason(case: &Value) -> Option<&'static str> {
+pub(crate) fn skip_reason(case: &Value) -> Option<&'static str> {
     if case["category"] == "lambda_simple" {
         return Some("needs local Lambda functions");
     }
@@ -284,6 +299,56 @@ fn run_case(case: &Value) -> Verdict {
     let mut handler = Unavailable;
     let mut runner = Runner::new(&mut handler, Clock::Virtual);
     let outcome = runner.run(machine, info, input, 42, &mut |_| {});
+    let (status, output, error, cause) = match &outcome.status {
+        Status::Succeeded { output } => ("SUCCEEDED", Some(output.clone()), None, None),
+        Status::Running => ("RUNNING", None, None, None),
+        Status::Failed(f) | Status::TimedOut(f) | Status::Aborted(f) => (
+            outcome.status.name(),
+            None,
+            f.error.clone(),
+            f.cause.clone(),
+        ),
+    };
+    let history: Vec<Event> = outcome
+        .history
+        .iter()
+        .map(|e| Event {
+            kind: e.event_type.as_str().to_string(),
+            id: e.id,
+            previous: e.previous_event_id,
+        })
+        .collect();
+    judge(
+        case,
+        &Observed {
+            status: status.to_string(),
+            output,
+            error,
+            cause,
+            history: Some(history),
+        },
+    )
+}
+
+/// What an execution ended with, however it was run.
+pub(crate) struct Observed {
+    pub status: String,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// `None` when there is no history to compare (Express executions).
+    pub history: Option<Vec<Event>>,
+}
+
+/// One history event, as far as the comparison looks at it.
+pub(crate) struct Event {
+    pub kind: String,
+    pub id: u64,
+    pub previous: u64,
+}
+
+/// Compares an observed result with the case's recording.
+pub(crate) fn judge(case: &Value, observed: &Observed) -> Verdict {
     let mut transformers: Vec<Value> = case["test_transformers"]
         .as_array()
         .cloned()
@@ -292,16 +357,12 @@ fn run_case(case: &Value) -> Verdict {
     transformers.push(json!({"args": ["", "sfn_role_arn"]}));
     let w = Wildcards::new(&transformers);
     let expected = &case["expected"];
-    let (status, output, error, cause) = match &outcome.status {
-        Status::Succeeded { output } => ("SUCCEEDED", Some(output), None, None),
-        Status::Running => ("RUNNING", None, None, None),
-        Status::Failed(f) | Status::TimedOut(f) | Status::Aborted(f) => (
-            outcome.status.name(),
-            None,
-            f.error.as_deref(),
-            f.cause.as_deref(),
-        ),
-    };
+    let status = observed.status.as_str();
+    let (output, error, cause) = (
+        observed.output.as_ref(),
+        observed.error.as_deref(),
+        observed.cause.as_deref(),
+    );
     if expected["status"] != status {
         return Verdict::Fail(format!(
             "status: expected {}, got {status} (error {:?}, cause {:?})",
@@ -330,13 +391,15 @@ fn run_case(case: &Value) -> Verdict {
             return Verdict::Fail(d);
         }
     }
-    if let Some(reason) = history_diff(case, &outcome.history) {
+    if let Some(history) = &observed.history
+        && let Some(reason) = history_diff(case, history)
+    {
         return Verdict::Fail(reason);
     }
     Verdict::Pass
 }
 
-fn history_diff(case: &Value, history: &[asl::HistoryEvent]) -> Option<String> {
+fn history_diff(case: &Value, history: &[Event]) -> Option<String> {
     let expected: Vec<&str> = case["expected"]["history_event_types"]
         .as_array()?
         .iter()
@@ -348,13 +411,11 @@ fn history_diff(case: &Value, history: &[asl::HistoryEvent]) -> Option<String> {
     });
     // LocalStack's snapshot normaliser drops ParallelStateSucceeded.
     let keep_parallel_succeeded = expected.contains(&"ParallelStateSucceeded");
-    let actual: Vec<&asl::HistoryEvent> = history
+    let actual: Vec<&Event> = history
         .iter()
-        .filter(|e| {
-            keep_parallel_succeeded || e.event_type != asl::EventType::ParallelStateSucceeded
-        })
+        .filter(|e| keep_parallel_succeeded || e.kind != "ParallelStateSucceeded")
         .collect();
-    let mut a_types: Vec<&str> = actual.iter().map(|e| e.event_type.as_str()).collect();
+    let mut a_types: Vec<&str> = actual.iter().map(|e| e.kind.as_str()).collect();
     let mut e_types = expected.clone();
     if concurrent {
         a_types.sort_unstable();
@@ -407,13 +468,10 @@ fn history_diff(case: &Value, history: &[asl::HistoryEvent]) -> Option<String> {
         let (Some(id), Some(prev)) = (e["id"].as_u64(), e["previousEventId"].as_u64()) else {
             continue;
         };
-        if a.id != id || a.previous_event_id != prev {
+        if a.id != id || a.previous != prev {
             return Some(format!(
                 "history: event {} ({}) expected id {id} prev {prev}, got id {} prev {}",
-                a.id,
-                a.event_type.as_str(),
-                a.id,
-                a.previous_event_id
+                a.id, a.kind, a.id, a.previous
             ));
         }
     }
