@@ -27,6 +27,11 @@ struct Inner {
     /// Listing order of executions: newest `start_date` first, then ARN.
     /// `start_date` never changes after creation, so the key is stable.
     by_start: BTreeSet<(Reverse<asl::Millis>, String)>,
+    /// Closed executions in the order they closed, for the retention limit.
+    closed: std::collections::VecDeque<String>,
+    /// Keep at most this many closed executions (`None`: keep all). Without
+    /// a limit a long-running `--in-memory` server grows by every execution.
+    retention: Option<usize>,
 }
 
 struct Execution {
@@ -47,6 +52,15 @@ enum Undo {
 impl MemoryStore {
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    /// A store that forgets the oldest closed executions (record, history and
+    /// journal) beyond `max_closed`, so memory stays bounded under sustained
+    /// load. Running executions are never dropped.
+    pub fn with_retention(max_closed: usize) -> MemoryStore {
+        let store = MemoryStore::default();
+        store.lock().retention = Some(max_closed);
+        store
     }
 
     /// A panic while the lock was held cannot leave a batch half-applied (the
@@ -93,10 +107,29 @@ impl Inner {
     /// applied and returns the error.
     fn apply(&mut self, batch: Batch) -> Result<(), StoreError> {
         let mut undo = Vec::new();
+        let mut closed = Vec::new();
         for write in batch {
+            match &write {
+                Write::CloseExecution { execution_arn, .. } => closed.push(execution_arn.clone()),
+                Write::CreateExecution(r) if r.status != crate::ExecutionStatus::Running => {
+                    closed.push(r.arn.clone())
+                }
+                _ => {}
+            }
             if let Err(e) = self.apply_one(write, &mut undo) {
                 self.undo(undo);
                 return Err(e);
+            }
+        }
+        if let Some(limit) = self.retention {
+            self.closed.extend(closed);
+            while self.closed.len() > limit {
+                if let Some(arn) = self.closed.pop_front()
+                    && let Some(exec) = self.executions.remove(&arn)
+                {
+                    self.by_start
+                        .remove(&(Reverse(exec.record.start_date), arn));
+                }
             }
         }
         Ok(())

@@ -823,3 +823,26 @@ fn sqlite_dropped_from_its_own_callback() {
             .is_some()
     );
 }
+
+/// With a retention limit the oldest closed executions are forgotten, so a
+/// long-running `--in-memory` server does not grow without bound; running
+/// ones are kept.
+#[test]
+fn memory_retention_forgets_the_oldest_closed_executions() {
+    let store = MemoryStore::with_retention(2);
+    let running = execution("m", "running", 0);
+    commit_wait(&store, vec![Write::CreateExecution(running)]).unwrap();
+    for i in 1..=4 {
+        let mut r = execution("m", &format!("e{i}"), i);
+        r.status = ExecutionStatus::Succeeded;
+        commit_wait(&store, vec![Write::CreateExecution(r)]).unwrap();
+    }
+    let present = |n: &str| store.get_execution(&exec_arn("m", n)).unwrap().is_some();
+    assert!(present("running"));
+    assert!(!present("e1") && !present("e2"));
+    assert!(present("e3") && present("e4"));
+    let listed = store
+        .list_executions(&ExecutionFilter::default(), None, 10)
+        .unwrap();
+    assert_eq!(listed.len(), 3);
+}
