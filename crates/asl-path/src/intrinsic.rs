@@ -267,18 +267,24 @@ impl Intrinsic {
                         self.fail("The step argument to States.ArrayRange must not be zero")
                     );
                 }
+                // In i128: `last - first` and `k * step` overflow i64 for
+                // arguments near its ends (e.g. first = -2^63, last = 2^63 - 1).
+                let (first, last, step) = (i128::from(first), i128::from(last), i128::from(step));
                 let count = if (step > 0 && first <= last) || (step < 0 && first >= last) {
                     (last - first) / step + 1
                 } else {
                     0
                 };
-                if count > MAX_RANGE {
+                if count > i128::from(MAX_RANGE) {
                     return Err(self.fail(format!(
                         "States.ArrayRange would produce {count} elements, more than the maximum of {MAX_RANGE}"
                     )));
                 }
+                // Every element lies between `first` and `last`, so fits in i64.
                 Ok(Value::Array(
-                    (0..count).map(|k| Value::from(first + k * step)).collect(),
+                    (0..count)
+                        .map(|k| Value::from((first + k * step) as i64))
+                        .collect(),
                 ))
             }
             ArrayGetItem => {
@@ -963,6 +969,15 @@ mod tests {
         );
         assert!(fail("States.ArrayRange(0, 1000, 1)", json!({})).contains("maximum of 1000"));
         assert!(fail("States.ArrayRange(0, 10, 0)", json!({})).contains("zero"));
+        // Found by fuzzing (fuzz/fuzz_targets/intrinsics.rs): `last - first`
+        // overflowed i64 and panicked in debug builds.
+        let ends = json!({"a": i64::MIN, "b": i64::MAX, "c": 1, "d": i64::MAX});
+        assert!(fail(r, ends.clone()).contains("more than the maximum of 1000"));
+        assert!(fail("States.ArrayRange($.b, $.a, -1)", ends.clone()).contains("maximum"));
+        assert_eq!(
+            run("States.ArrayRange($.a, $.b, $.d)", ends),
+            json!([i64::MIN, -1, i64::MAX - 1])
+        );
         assert_eq!(
             run(
                 "States.ArrayGetItem($.a, 5)",
