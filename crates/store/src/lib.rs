@@ -52,6 +52,14 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a state machine and its versions. Executions stay.
     fn delete_state_machine(&self, arn: &str) -> Result<(), StoreError>;
 
+    // ---- aliases --------------------------------------------------------
+    /// Inserts or replaces an alias by ARN.
+    fn put_alias(&self, alias: &AliasRecord) -> Result<(), StoreError>;
+    fn get_alias(&self, arn: &str) -> Result<Option<AliasRecord>, StoreError>;
+    /// Aliases of a state machine, newest first.
+    fn list_aliases(&self, state_machine_arn: &str) -> Result<Vec<AliasRecord>, StoreError>;
+    fn delete_alias(&self, arn: &str) -> Result<(), StoreError>;
+
     // ---- activities -----------------------------------------------------
     fn put_activity(&self, activity: &ActivityRecord) -> Result<(), StoreError>;
     fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError>;

@@ -23,6 +23,7 @@ struct Inner {
     /// Machines and versions by ARN; a version's ARN is its machine's plus `:N`.
     machines: BTreeMap<String, StateMachineRecord>,
     activities: BTreeMap<String, ActivityRecord>,
+    aliases: BTreeMap<String, AliasRecord>,
     executions: HashMap<String, Execution>,
     /// Listing order of executions: newest `start_date` first, then ARN.
     /// `start_date` never changes after creation, so the key is stable.
@@ -302,6 +303,32 @@ impl Store for MemoryStore {
         self.lock()
             .machines
             .retain(|_, sm| machine_arn_of(sm) != arn && sm.arn != arn);
+        Ok(())
+    }
+
+    fn put_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
+        self.lock().aliases.insert(alias.arn.clone(), alias.clone());
+        Ok(())
+    }
+
+    fn get_alias(&self, arn: &str) -> Result<Option<AliasRecord>, StoreError> {
+        Ok(self.lock().aliases.get(arn).cloned())
+    }
+
+    fn list_aliases(&self, state_machine_arn: &str) -> Result<Vec<AliasRecord>, StoreError> {
+        let mut out: Vec<AliasRecord> = self
+            .lock()
+            .aliases
+            .values()
+            .filter(|a| a.state_machine_arn == state_machine_arn)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.arn.cmp(&b.arn)));
+        Ok(out)
+    }
+
+    fn delete_alias(&self, arn: &str) -> Result<(), StoreError> {
+        self.lock().aliases.remove(arn);
         Ok(())
     }
 

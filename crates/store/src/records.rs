@@ -50,6 +50,22 @@ pub struct StateMachineRecord {
     pub tags: Vec<(String, String)>,
 }
 
+/// A state machine alias: a name routing executions to one or two versions
+/// by weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasRecord {
+    /// `…:stateMachine:<name>:<aliasName>`.
+    pub arn: String,
+    pub name: String,
+    /// The unqualified state machine ARN.
+    pub state_machine_arn: String,
+    pub description: Option<String>,
+    /// (version ARN, weight 0..=100); weights sum to 100.
+    pub routing: Vec<(String, u32)>,
+    pub created: Millis,
+    pub updated: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityRecord {
     pub arn: String,

@@ -149,6 +149,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (execution_arn, seq)
     );
     ",
+    // 2: state machine aliases.
+    "
+    CREATE TABLE IF NOT EXISTS aliases (
+        arn TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        state_machine_arn TEXT NOT NULL,
+        description TEXT,
+        -- JSON array of [version ARN, weight] pairs
+        routing TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS aliases_by_machine ON aliases (state_machine_arn);
+    ",
 ];
 
 /// Read connections kept for reuse; more may be open during a burst of
@@ -183,6 +197,8 @@ enum Work {
     DeleteMachine(String),
     PutActivity(ActivityRecord),
     DeleteActivity(String),
+    PutAlias(AliasRecord),
+    DeleteAlias(String),
 }
 
 impl SqliteStore {
@@ -523,6 +539,33 @@ fn apply_work(conn: &Connection, work: &Work) -> Result<(), StoreError> {
             .and_then(|mut s| s.execute([arn]))
             .map(|_| ())
             .map_err(db_error),
+        Work::PutAlias(a) => {
+            let routing =
+                serde_json::to_string(&a.routing).map_err(|e| StoreError::Io(e.to_string()))?;
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO aliases
+                 (arn, name, state_machine_arn, description, routing, created, updated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    a.arn,
+                    a.name,
+                    a.state_machine_arn,
+                    a.description,
+                    routing,
+                    a.created,
+                    a.updated
+                ])
+            })
+            .map(|_| ())
+            .map_err(db_error)
+        }
+        Work::DeleteAlias(arn) => conn
+            .prepare_cached("DELETE FROM aliases WHERE arn = ?1")
+            .and_then(|mut s| s.execute([arn]))
+            .map(|_| ())
+            .map_err(db_error),
     }
 }
 
@@ -776,6 +819,22 @@ fn machine_row(row: &Row<'_>) -> Result<StateMachineRecord, StoreError> {
     })
 }
 
+const ALIAS_COLUMNS: &str = "arn, name, state_machine_arn, description, routing, created, updated";
+
+fn alias_row(row: &Row<'_>) -> Result<AliasRecord, StoreError> {
+    let routing: String = col(row, 4)?;
+    Ok(AliasRecord {
+        arn: col(row, 0)?,
+        name: col(row, 1)?,
+        state_machine_arn: col(row, 2)?,
+        description: col(row, 3)?,
+        routing: serde_json::from_str(&routing)
+            .map_err(|e| StoreError::Corrupt(format!("alias routing: {e}")))?,
+        created: col(row, 5)?,
+        updated: col(row, 6)?,
+    })
+}
+
 fn activity_row(row: &Row<'_>) -> Result<ActivityRecord, StoreError> {
     Ok(ActivityRecord {
         arn: col(row, 0)?,
@@ -938,6 +997,39 @@ impl Store for SqliteStore {
 
     fn put_activity(&self, activity: &ActivityRecord) -> Result<(), StoreError> {
         self.write_sync(Work::PutActivity(activity.clone()))
+    }
+
+    fn put_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
+        self.write_sync(Work::PutAlias(alias.clone()))
+    }
+
+    fn get_alias(&self, arn: &str) -> Result<Option<AliasRecord>, StoreError> {
+        self.read(|c| {
+            query_one(
+                c,
+                &format!("SELECT {ALIAS_COLUMNS} FROM aliases WHERE arn = ?1"),
+                [arn],
+                alias_row,
+            )
+        })
+    }
+
+    fn list_aliases(&self, state_machine_arn: &str) -> Result<Vec<AliasRecord>, StoreError> {
+        self.read(|c| {
+            query_all(
+                c,
+                &format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases WHERE state_machine_arn = ?1
+                     ORDER BY created DESC, arn"
+                ),
+                [state_machine_arn],
+                alias_row,
+            )
+        })
+    }
+
+    fn delete_alias(&self, arn: &str) -> Result<(), StoreError> {
+        self.write_sync(Work::DeleteAlias(arn.to_owned()))
     }
 
     fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError> {

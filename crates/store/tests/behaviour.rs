@@ -9,6 +9,7 @@ use common::*;
 use store::*;
 
 fn suite(store: &dyn Store) {
+    aliases(store);
     machines(store);
     activities(store);
     executions_listing(store);
@@ -94,6 +95,40 @@ fn machines(store: &dyn Store) {
     store.delete_state_machine(&c).unwrap();
     store.delete_state_machine(&c).unwrap(); // deleting nothing is fine
     assert!(store.list_state_machines(None, 10).unwrap().is_empty());
+}
+
+fn aliases(store: &dyn Store) {
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+    let alias = |name: &str, created: i64| AliasRecord {
+        arn: format!("{machine}:{name}"),
+        name: name.into(),
+        state_machine_arn: machine.into(),
+        description: Some("d".into()),
+        routing: vec![(format!("{machine}:1"), 70), (format!("{machine}:2"), 30)],
+        created,
+        updated: created,
+    };
+    store.put_alias(&alias("old", 1)).unwrap();
+    store.put_alias(&alias("new", 2)).unwrap();
+    assert_eq!(
+        store.get_alias(&format!("{machine}:old")).unwrap(),
+        Some(alias("old", 1))
+    );
+    let names: Vec<String> = store
+        .list_aliases(machine)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, ["new", "old"], "newest first");
+    assert!(
+        store
+            .list_aliases("arn:aws:states:us-east-1:1:stateMachine:other")
+            .unwrap()
+            .is_empty()
+    );
+    store.delete_alias(&format!("{machine}:old")).unwrap();
+    assert_eq!(store.get_alias(&format!("{machine}:old")).unwrap(), None);
 }
 
 fn activities(store: &dyn Store) {
@@ -713,7 +748,7 @@ fn sqlite_schema_is_versioned_and_idempotent() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 1);
+    assert_eq!(v, 2, "initial schema + aliases");
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();

@@ -301,14 +301,35 @@ impl Engine {
         let inner = &self.inner;
         let _busy = Busy::new(&inner.busy);
         let (machine_arn, qualifier) = split_qualified(&req.state_machine_arn)?;
-        let lookup_arn = match &qualifier {
-            Some(q) if q.chars().all(|c| c.is_ascii_digit()) => req.state_machine_arn.clone(),
-            Some(_) => {
-                return Err(EngineError::Validation(
-                    "State machine aliases are not supported by Baton yet".into(),
-                ));
+        let (lookup_arn, alias_arn) = match &qualifier {
+            Some(q) if q.chars().all(|c| c.is_ascii_digit()) => {
+                (req.state_machine_arn.clone(), None)
             }
-            None => machine_arn.clone(),
+            Some(_) => {
+                // An alias: route to one of its versions by weight.
+                let alias = inner
+                    .store
+                    .get_alias(&req.state_machine_arn)?
+                    .ok_or_else(|| {
+                        EngineError::StateMachineDoesNotExist(req.state_machine_arn.clone())
+                    })?;
+                let roll = (uuid::Uuid::new_v4().as_u64_pair().0 % 100) as u32;
+                let mut acc = 0;
+                let version = alias
+                    .routing
+                    .iter()
+                    .find(|(_, w)| {
+                        acc += w;
+                        roll < acc
+                    })
+                    .or(alias.routing.last())
+                    .map(|(v, _)| v.clone())
+                    .ok_or_else(|| {
+                        EngineError::StateMachineDoesNotExist(req.state_machine_arn.clone())
+                    })?;
+                (version, Some(alias.arn))
+            }
+            None => (machine_arn.clone(), None),
         };
         let sm = inner
             .store
@@ -375,7 +396,7 @@ impl Engine {
             name,
             state_machine_arn: machine_arn,
             version_arn: sm.version.map(|_| sm.arn.clone()),
-            alias_arn: None,
+            alias_arn,
             definition: sm.definition.clone(),
             machine_type: sm.machine_type,
             role_arn: sm.role_arn.clone(),
