@@ -105,3 +105,26 @@ def test_aws_cli_runs_a_state_machine(server, tmp_path):
     assert history["events"][-1]["type"] == "ExecutionSucceeded"
     bad = aws_cli(server.url, "stepfunctions", "describe-execution", "--execution-arn", "nope", check=False)
     assert bad.returncode != 0 and "InvalidArn" in bad.stderr
+
+
+def test_versions_and_aliases_route_executions(sfn):
+    arn = sfn.create_state_machine(name="aliased", definition=PASS, roleArn=ROLE, publish=True)["stateMachineArn"]
+    v1 = f"{arn}:1"
+    alias = sfn.create_state_machine_alias(
+        name="prod", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}])["stateMachineAliasArn"]
+    assert alias == f"{arn}:prod"
+    described = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+    assert described["routingConfiguration"] == [{"stateMachineVersionArn": v1, "weight": 100}]
+    assert [a["stateMachineAliasArn"] for a in sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]] == [alias]
+    run = sfn.start_execution(stateMachineArn=alias, input="{}")
+    d = wait_status(sfn, run["executionArn"])
+    assert d["status"] == "SUCCEEDED"
+    assert d.get("stateMachineAliasArn") == alias and d.get("stateMachineVersionArn") == v1
+    with pytest.raises(ClientError) as e:
+        sfn.create_state_machine_alias(
+            name="bad", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 60}])
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    with pytest.raises(ClientError) as e:
+        sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFound"

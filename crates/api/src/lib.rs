@@ -13,14 +13,16 @@
 //! the [`engine::durable::Engine`], which owns the interpreter and its journal.
 
 mod auth;
+mod ddb;
 mod error;
+mod lambda;
 mod protocol;
 mod sfn;
 
 use std::future::Future;
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::{any, post};
 
 pub use auth::Credentials;
 pub use error::ApiError;
@@ -67,6 +69,10 @@ impl ApiConfig {
 pub struct AppState {
     pub engine: engine::durable::Engine,
     pub config: std::sync::Arc<ApiConfig>,
+    /// DynamoDB tables (in memory unless [`AppState::with_tables`] says otherwise).
+    pub tables: std::sync::Arc<tables::Tables>,
+    /// Lambda functions; without them the Lambda API answers ServiceException.
+    pub functions: Option<functions::Registry>,
 }
 
 impl AppState {
@@ -74,7 +80,21 @@ impl AppState {
         AppState {
             engine,
             config: std::sync::Arc::new(config),
+            tables: std::sync::Arc::new(tables::Tables::in_memory()),
+            functions: None,
         }
+    }
+
+    /// Serves DynamoDB from `tables` (e.g. SQLite-backed).
+    pub fn with_tables(mut self, tables: std::sync::Arc<tables::Tables>) -> AppState {
+        self.tables = tables;
+        self
+    }
+
+    /// Serves the Lambda API from `functions`.
+    pub fn with_functions(mut self, functions: functions::Registry) -> AppState {
+        self.functions = Some(functions);
+        self
     }
 }
 
@@ -83,6 +103,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", post(protocol::dispatch))
+        .route("/2015-03-31/functions", any(lambda::handle))
+        .route("/2015-03-31/functions/{*rest}", any(lambda::handle))
         .fallback(protocol::not_found)
         .layer(axum::middleware::from_fn(protocol::request_id))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -21,6 +21,9 @@ pub const AMZ_JSON_1_0: &str = "application/x-amz-json-1.0";
 /// Target prefix of Step Functions (`AWSStepFunctions.StartExecution`).
 const SFN_PREFIX: &str = "AWSStepFunctions.";
 
+/// Target prefix of DynamoDB (`DynamoDB_20120810.PutItem`).
+const DDB_PREFIX: &str = "DynamoDB_20120810.";
+
 /// Adds a fresh `x-amzn-RequestId` to every response (SDKs surface it in
 /// errors and `ResponseMetadata`), including 404s and 405s.
 pub async fn request_id(request: Request, next: Next) -> Response {
@@ -63,6 +66,9 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    if let Some(operation) = target.strip_prefix(DDB_PREFIX) {
+        return crate::ddb::handle(&state, operation, &bytes).await;
+    }
     let result = match target.strip_prefix(SFN_PREFIX) {
         Some(operation) => match Params::parse(&bytes) {
             Ok(params) => crate::sfn::handle(&state, operation, params).await,
@@ -345,6 +351,18 @@ impl Params {
             Some(v @ Value::Object(_)) => Some(v),
             Some(_) => {
                 self.wrong_type(name, "a structure");
+                None
+            }
+        }
+    }
+
+    /// A list member kept as JSON (its items are checked by the caller).
+    pub fn list(&mut self, name: &str) -> Option<Value> {
+        match self.value(name).cloned() {
+            None => None,
+            Some(v @ Value::Array(_)) => Some(v),
+            Some(_) => {
+                self.wrong_type(name, "a list");
                 None
             }
         }

@@ -82,7 +82,9 @@ async fn run(args: ServeArgs) -> Result<()> {
         }
     };
     let store: Arc<dyn Store> = if args.in_memory {
-        Arc::new(MemoryStore::new())
+        // Bounded: a long-running throwaway server keeps the latest 10,000
+        // closed executions (about 12 KB each), not all of them.
+        Arc::new(MemoryStore::with_retention(10_000))
     } else {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
@@ -98,7 +100,22 @@ async fn run(args: ServeArgs) -> Result<()> {
         time_scale: args.time_scale,
         virtual_clock: args.clock == Clock::Virtual,
     };
-    let engine = Engine::open(Arc::clone(&store), config, Arc::new(NoIntegrations))
+    // Lambda functions; their boto3 calls come back to this server.
+    let endpoint_host = match args.bind.as_str() {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
+        h if h.contains(':') => format!("[{h}]"),
+        h => h.to_string(),
+    };
+    let functions = functions::Registry::open(functions::Settings {
+        data_dir: (!args.in_memory).then(|| args.data_dir.clone()),
+        region: args.region.clone(),
+        account: args.account.clone(),
+        endpoint_url: format!("http://{endpoint_host}:{}", args.port),
+        python: None,
+    })
+    .context("cannot open the functions")?;
+    let dispatcher = functions::LambdaDispatcher::new(functions.clone(), Arc::new(NoIntegrations));
+    let engine = Engine::open(Arc::clone(&store), config, Arc::new(dispatcher))
         .await
         .context("cannot open the engine")?;
     let addr: SocketAddr = format!("{}:{}", args.bind, args.port)
@@ -114,7 +131,20 @@ async fn run(args: ServeArgs) -> Result<()> {
     };
     let mut api_config = api::ApiConfig::for_engine(&engine);
     api_config.credentials = credentials;
-    let state = api::AppState::new(engine.clone(), api_config);
+    let tables_storage: Arc<dyn tables::Storage> = if args.in_memory {
+        Arc::new(tables::MemoryStorage::new())
+    } else {
+        let path = args.data_dir.join("tables.sqlite3");
+        Arc::new(
+            tables::SqliteStorage::open(&path)
+                .with_context(|| format!("cannot open the tables at {}", path.display()))?,
+        )
+    };
+    let tables = tables::Tables::open(tables_storage, args.region.clone(), args.account.clone())
+        .context("cannot load the tables")?;
+    let state = api::AppState::new(engine.clone(), api_config)
+        .with_tables(Arc::new(tables))
+        .with_functions(functions);
     println!(
         "Baton ready on http://{local} ({} store, {} running executions resumed, {} ms{auth})",
         if args.in_memory {

@@ -58,9 +58,9 @@ fn start_request(p: &mut Params) -> Result<StartRequest, ApiError> {
         arn::check_name(n)?;
     }
     match arn::parse_machine(&arn)? {
-        MachineRef::Machine { .. } | MachineRef::Version { .. } => {}
+        // The engine routes an alias to one of its versions.
+        MachineRef::Machine { .. } | MachineRef::Version { .. } | MachineRef::Alias { .. } => {}
         MachineRef::Labelled { .. } => return Err(arn::labelled_arn()),
-        MachineRef::Alias { .. } => return Err(does_not_exist(&arn)),
     }
     if bad_trace {
         return Err(ApiError::validation(&[

@@ -2,6 +2,7 @@
 //! this file only maps operation names to handlers.
 
 mod activities;
+mod aliases;
 mod arn;
 mod executions;
 mod machines;
@@ -19,11 +20,6 @@ use crate::protocol::Params;
 
 /// Operations in AWS's model that Baton answers with `UnsupportedOperation`.
 pub const UNSUPPORTED: &[&str] = &[
-    "CreateStateMachineAlias",
-    "DescribeStateMachineAlias",
-    "UpdateStateMachineAlias",
-    "DeleteStateMachineAlias",
-    "ListStateMachineAliases",
     "RedriveExecution",
     "DescribeMapRun",
     "ListMapRuns",
@@ -42,6 +38,11 @@ pub async fn handle(state: &AppState, operation: &str, p: Params) -> Result<Valu
         "PublishStateMachineVersion" => machines::publish_version(state, p),
         "ListStateMachineVersions" => machines::list_versions(state, p),
         "DeleteStateMachineVersion" => machines::delete_version(state, p),
+        "CreateStateMachineAlias" => aliases::create(state, p),
+        "DescribeStateMachineAlias" => aliases::describe(state, p),
+        "UpdateStateMachineAlias" => aliases::update(state, p),
+        "DeleteStateMachineAlias" => aliases::delete(state, p),
+        "ListStateMachineAliases" => aliases::list(state, p),
         "ValidateStateMachineDefinition" => validate::validate_definition(p),
         "CreateActivity" => activities::create(state, p),
         "DescribeActivity" => activities::describe(state, p),
