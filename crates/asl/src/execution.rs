@@ -1146,15 +1146,7 @@ impl Execution {
         let needs_context = output.is_some_and(Template::uses_context)
             || assign.is_some_and(Template::uses_context);
         let evaluated = self.with_states_ctx(fid, &active, extra, None, needs_context, |env| {
-            let assigned = match assign {
-                Some(t) => Some(t.eval_assign(env)?),
-                None => None,
-            };
-            let output = match output {
-                Some(t) => t.eval(env)?,
-                None => default_output,
-            };
-            Ok::<_, ExprFailure>((output, assigned))
+            crate::template::eval_output_and_assign(output, assign, default_output, env)
         });
         match evaluated {
             Ok((output, assigned)) => self.finish_exit(fid, active, output, assigned, next),

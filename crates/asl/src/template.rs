@@ -172,6 +172,26 @@ impl Template {
     }
 }
 
+/// A JSONata state's `Output` (or `default` without one) and `Assign`, both
+/// evaluated against the same environment: AWS evaluates them "in parallel",
+/// so assigning never changes what `Output` sees.
+pub fn eval_output_and_assign(
+    output: Option<&Template>,
+    assign: Option<&Template>,
+    default: Value,
+    env: &mut Env<'_>,
+) -> Result<(Value, Option<Map<String, Value>>), ExprFailure> {
+    let assigned = match assign {
+        Some(t) => Some(t.eval_assign(env)?),
+        None => None,
+    };
+    let output = match output {
+        Some(t) => t.eval(env)?,
+        None => default,
+    };
+    Ok((output, assigned))
+}
+
 /// `{% expr %}` → `expr`. AWS requires the delimiters at the very ends.
 pub fn jsonata_body(s: &str) -> Option<&str> {
     s.strip_prefix("{%")?.strip_suffix("%}")

@@ -692,15 +692,7 @@ impl Run<'_> {
         let states = self.states(extra);
         let (out, assigned) = self
             .with_env(&Value::Null, None, &states, |env| {
-                let assigned = match assign {
-                    Some(t) => Some(t.eval_assign(env)?),
-                    None => None,
-                };
-                let out = match output {
-                    Some(t) => t.eval(env)?,
-                    None => default,
-                };
-                Ok::<_, ExprFailure>((out, assigned))
+                crate::template::eval_output_and_assign(output, assign, default, env)
             })
             .map_err(failure_of)?;
         if let Some(m) = assigned {
