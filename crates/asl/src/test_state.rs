@@ -500,8 +500,8 @@ fn generated_context(
     now: Millis,
     rng: &mut Rng,
 ) -> Value {
-    let machine_name = format!("TestStateMachine-{}", uuid(rng));
-    let exec_name = uuid(rng);
+    let machine_name = format!("TestStateMachine-{}", rng.uuid());
+    let exec_name = rng.uuid();
     let (region, account) = (&request.region, &request.account);
     let started = format_millis(now);
     let mut ctx = json!({
@@ -534,20 +534,6 @@ fn generated_context(
         ctx["Task"] = json!({ "Token": token });
     }
     ctx
-}
-
-fn uuid(rng: &mut Rng) -> String {
-    let (a, b) = (rng.next_u64(), rng.next_u64());
-    let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
-    let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000;
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xFFFF,
-        a & 0xFFFF,
-        b >> 48,
-        b & 0xFFFF_FFFF_FFFF
-    )
 }
 
 /// How the state ended.

@@ -161,16 +161,12 @@ fn derived_name(parent_arn: &str, req: &TaskRequest) -> String {
     let key = format!("{parent_arn}#{}#{}", req.id, req.attempt);
     let a = fnv(key.as_bytes(), 0xcbf2_9ce4_8422_2325);
     let b = fnv(key.as_bytes(), 0x8422_2325_cbf2_9ce4);
-    let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
-    let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000;
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xFFFF,
-        a & 0xFFFF,
-        b >> 48,
-        b & 0xFFFF_FFFF_FFFF
-    )
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_be_bytes());
+    bytes[8..].copy_from_slice(&b.to_be_bytes());
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 fn fnv(bytes: &[u8], seed: u64) -> u64 {
