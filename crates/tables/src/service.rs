@@ -67,6 +67,74 @@ impl From<StorageError> for DdbError {
 
 type R<T> = Result<T, DdbError>;
 
+/// One Query or Scan page being filled: DynamoDB counts every item it reads
+/// (`ScannedCount`) against `Limit` and the 1 MB page size, then applies the
+/// filter and projection to what it returns.
+struct Page<'a> {
+    filter: Option<&'a Cond>,
+    projection: Option<&'a [Path]>,
+    count_only: bool,
+    limit: Option<usize>,
+    items: Vec<Item>,
+    count: usize,
+    scanned: usize,
+    bytes: usize,
+    last: Option<Value>,
+}
+
+impl<'a> Page<'a> {
+    fn new(
+        filter: Option<&'a Cond>,
+        projection: Option<&'a [Path]>,
+        count_only: bool,
+        limit: Option<usize>,
+    ) -> Page<'a> {
+        Page {
+            filter,
+            projection,
+            count_only,
+            limit,
+            items: Vec::new(),
+            count: 0,
+            scanned: 0,
+            bytes: 0,
+            last: None,
+        }
+    }
+
+    /// Takes one read item of `size` bytes; true when the page is full
+    /// (`last_key` then gives its `LastEvaluatedKey`).
+    fn offer(&mut self, item: Item, size: usize, last_key: impl FnOnce(&Item) -> Value) -> bool {
+        self.scanned += 1;
+        self.bytes += size;
+        let full = self.limit.is_some_and(|l| self.scanned >= l) || self.bytes >= MAX_PAGE;
+        if full {
+            self.last = Some(last_key(&item));
+        }
+        if self.filter.is_none_or(|c| expr::eval(c, &item)) {
+            self.count += 1;
+            if !self.count_only {
+                self.items.push(match self.projection {
+                    Some(p) => expr::project(&item, p),
+                    None => item,
+                });
+            }
+        }
+        full
+    }
+
+    fn into_json(self) -> Value {
+        let mut out = json!({"Count": self.count, "ScannedCount": self.scanned});
+        if !self.count_only {
+            out["Items"] = Value::Array(self.items.iter().map(item_to_json).collect());
+        }
+        if let Some(l) = self.last {
+            out["LastEvaluatedKey"] = l;
+        }
+        out
+    }
+}
+
 /// A paging position: index partition bytes, index sort bytes, primary position.
 type PagePos = (Vec<u8>, Vec<u8>, Pos);
 
@@ -1169,9 +1237,7 @@ impl Tables {
         if !forward {
             found.reverse();
         }
-        let mut items = Vec::new();
-        let (mut count, mut scanned, mut bytes) = (0usize, 0usize, 0usize);
-        let mut last = None;
+        let mut page = Page::new(filter.as_ref(), proj.as_deref(), count_only, limit);
         for f in found {
             if let Some((_, sr, sp)) = &start {
                 let here = (&f.sort, &f.primary);
@@ -1189,37 +1255,16 @@ impl Tables {
             {
                 continue;
             }
-            scanned += 1;
-            bytes += item_size(&f.item);
+            let size = item_size(&f.item);
             let item = match index {
                 Some(ix) => def.project_for(ix, &f.item),
                 None => f.item,
             };
-            let reached = limit.is_some_and(|l| scanned >= l) || bytes >= MAX_PAGE;
-            if reached {
-                last = Some(Self::last_key(&def, &key, &item));
-            }
-            if filter.as_ref().is_none_or(|c| expr::eval(c, &item)) {
-                count += 1;
-                if !count_only {
-                    items.push(match &proj {
-                        Some(p) => expr::project(&item, p),
-                        None => item,
-                    });
-                }
-            }
-            if reached {
+            if page.offer(item, size, |item| Self::last_key(&def, &key, item)) {
                 break;
             }
         }
-        let mut out = json!({"Count": count, "ScannedCount": scanned});
-        if !count_only {
-            out["Items"] = Value::Array(items.iter().map(item_to_json).collect());
-        }
-        if let Some(l) = last {
-            out["LastEvaluatedKey"] = l;
-        }
-        Ok(out)
+        Ok(page.into_json())
     }
 
     fn scan(&self, req: &Map<String, Value>) -> R<Value> {
@@ -1262,9 +1307,7 @@ impl Tables {
                 })?)
             }
         };
-        let mut items = Vec::new();
-        let (mut count, mut scanned, mut bytes) = (0usize, 0usize, 0usize);
-        let mut last = None;
+        let mut page = Page::new(filter.as_ref(), proj.as_deref(), count_only, limit);
         for (pos, item) in self.storage.scan(&def.name)? {
             if start.as_ref().is_some_and(|s| &pos <= s) {
                 continue;
@@ -1283,33 +1326,12 @@ impl Tables {
                 }
                 None => item,
             };
-            scanned += 1;
-            bytes += item_size(&item);
-            let reached = limit.is_some_and(|l| scanned >= l) || bytes >= MAX_PAGE;
-            if reached {
-                last = Some(Self::last_key(&def, &key, &item));
-            }
-            if filter.as_ref().is_none_or(|c| expr::eval(c, &item)) {
-                count += 1;
-                if !count_only {
-                    items.push(match &proj {
-                        Some(p) => expr::project(&item, p),
-                        None => item,
-                    });
-                }
-            }
-            if reached {
+            let size = item_size(&item);
+            if page.offer(item, size, |item| Self::last_key(&def, &key, item)) {
                 break;
             }
         }
-        let mut out = json!({"Count": count, "ScannedCount": scanned});
-        if !count_only {
-            out["Items"] = Value::Array(items.iter().map(item_to_json).collect());
-        }
-        if let Some(l) = last {
-            out["LastEvaluatedKey"] = l;
-        }
-        Ok(out)
+        Ok(page.into_json())
     }
 
     // ---- batches ----
