@@ -163,6 +163,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX IF NOT EXISTS aliases_by_machine ON aliases (state_machine_arn);
     ",
+    // 3: RedriveExecution's date.
+    "
+    ALTER TABLE executions ADD COLUMN redrive_date INTEGER;
+    ",
 ];
 
 /// Read connections kept for reuse; more may be open during a burst of
@@ -643,9 +647,10 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                 .prepare_cached(
                     "INSERT INTO executions (arn, name, state_machine_arn, version_arn,
                         alias_arn, definition, machine_type, role_arn, status, input, output,
-                        error, cause, start_date, stop_date, seed, redrive_count, trace_header)
+                        error, cause, start_date, stop_date, seed, redrive_count, trace_header,
+                        redrive_date)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                        ?15, ?16, ?17, ?18)",
+                        ?15, ?16, ?17, ?18, ?19)",
                 )
                 .map_err(db_error)?;
             stmt.execute(params![
@@ -667,6 +672,7 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                 r.seed as i64,
                 r.redrive_count,
                 r.trace_header,
+                r.redrive_date,
             ])
             .map_err(|e| conflict_as(e, || format!("execution already exists: {}", r.arn)))?;
         }
@@ -727,6 +733,24 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                     )
                 })
             })?;
+        }
+        Write::ReopenExecution {
+            execution_arn,
+            redrive_count,
+            redrive_date,
+        } => {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL,
+                        cause = NULL, stop_date = NULL, redrive_count = ?2, redrive_date = ?3
+                     WHERE arn = ?1",
+                )
+                .map_err(db_error)?
+                .execute(params![execution_arn, redrive_count, redrive_date])
+                .map_err(db_error)?;
+            if changed == 0 {
+                return Err(missing(execution_arn));
+            }
         }
         Write::CloseExecution {
             execution_arn,
@@ -846,7 +870,35 @@ fn activity_row(row: &Row<'_>) -> Result<ActivityRecord, StoreError> {
 
 const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, alias_arn,
     definition, machine_type, role_arn, status, input, output, error, cause, start_date,
-    stop_date, seed, redrive_count, trace_header";
+    stop_date, seed, redrive_count, trace_header, redrive_date";
+
+/// An execution's journal (in order) and event count, read in the caller's snapshot.
+fn with_journal(c: &Connection, record: ExecutionRecord) -> Result<OpenExecution, StoreError> {
+    let journal = query_all(
+        c,
+        "SELECT seq, at, signal FROM journal WHERE execution_arn = ?1 ORDER BY seq",
+        [&record.arn],
+        |r| {
+            Ok(JournalEntry {
+                seq: col_u64(r, 0, "journal seq")?,
+                at: col(r, 1)?,
+                signal: col(r, 2)?,
+            })
+        },
+    )?;
+    let event_count = query_one(
+        c,
+        "SELECT count(*) FROM events WHERE execution_arn = ?1",
+        [&record.arn],
+        |r| col_u64(r, 0, "event count"),
+    )?
+    .unwrap_or(0);
+    Ok(OpenExecution {
+        record,
+        journal,
+        event_count,
+    })
+}
 
 fn execution_row(row: &Row<'_>) -> Result<ExecutionRecord, StoreError> {
     let status: String = col(row, 8)?;
@@ -872,6 +924,7 @@ fn execution_row(row: &Row<'_>) -> Result<ExecutionRecord, StoreError> {
         redrive_count: u32::try_from(redrive)
             .map_err(|_| StoreError::Corrupt(format!("bad redrive count {redrive}")))?,
         trace_header: col(row, 17)?,
+        redrive_date: col(row, 18)?,
     })
 }
 
@@ -1184,35 +1237,24 @@ impl Store for SqliteStore {
                     [],
                     execution_row,
                 )?;
-                let mut open = Vec::with_capacity(records.len());
-                for record in records {
-                    let journal = query_all(
-                        c,
-                        "SELECT seq, at, signal FROM journal WHERE execution_arn = ?1
-                         ORDER BY seq",
-                        [&record.arn],
-                        |r| {
-                            Ok(JournalEntry {
-                                seq: col_u64(r, 0, "journal seq")?,
-                                at: col(r, 1)?,
-                                signal: col(r, 2)?,
-                            })
-                        },
-                    )?;
-                    let event_count = query_one(
-                        c,
-                        "SELECT count(*) FROM events WHERE execution_arn = ?1",
-                        [&record.arn],
-                        |r| col_u64(r, 0, "event count"),
-                    )?
-                    .unwrap_or(0);
-                    open.push(OpenExecution {
-                        record,
-                        journal,
-                        event_count,
-                    });
-                }
-                Ok(open)
+                records
+                    .into_iter()
+                    .map(|record| with_journal(c, record))
+                    .collect()
+            })
+        })
+    }
+
+    fn execution_with_journal(&self, arn: &str) -> Result<Option<OpenExecution>, StoreError> {
+        self.read(|c| {
+            snapshot(c, || {
+                let record = query_one(
+                    c,
+                    &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"),
+                    [arn],
+                    execution_row,
+                )?;
+                record.map(|r| with_journal(c, r)).transpose()
             })
         })
     }

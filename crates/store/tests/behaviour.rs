@@ -748,7 +748,7 @@ fn sqlite_schema_is_versioned_and_idempotent() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2, "initial schema + aliases");
+    assert_eq!(v, 3, "initial schema + aliases + redrive date");
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
