@@ -120,6 +120,9 @@ def test_versions_and_aliases_route_executions(sfn):
     d = wait_status(sfn, run["executionArn"])
     assert d["status"] == "SUCCEEDED"
     assert d.get("stateMachineAliasArn") == alias and d.get("stateMachineVersionArn") == v1
+    started = sfn.get_execution_history(executionArn=run["executionArn"])["events"][0]
+    assert started["executionStartedEventDetails"]["stateMachineAliasArn"] == alias
+    assert started["executionStartedEventDetails"]["stateMachineVersionArn"] == v1
     with pytest.raises(ClientError) as e:
         sfn.create_state_machine_alias(
             name="bad", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 60}])

@@ -416,7 +416,8 @@ impl Engine {
             trace_header: req.trace_header,
         };
         let mut exec = Execution::start(machine, info, input, seed);
-        let events = exec.take_events();
+        let mut events = exec.take_events();
+        name_version_and_alias(&mut events, &record);
         let effects = exec.take_effects();
         let status = exec.status().clone();
         close_record(&mut record, &status, now);
@@ -1204,6 +1205,29 @@ fn map_conflict(e: EngineError, arn: &str) -> EngineError {
             EngineError::ExecutionAlreadyExists(arn.to_string())
         }
         other => other,
+    }
+}
+
+/// `ExecutionStarted` names the version and alias an execution was started
+/// through (`executionStartedEventDetails.stateMachineVersionArn` /
+/// `stateMachineAliasArn`); the interpreter doesn't know them.
+fn name_version_and_alias(events: &mut [asl::HistoryEvent], record: &ExecutionRecord) {
+    let Some(first) = events.first_mut() else {
+        return;
+    };
+    if first.event_type != asl::EventType::ExecutionStarted {
+        return;
+    }
+    if let asl::history::Details::Other(m) = &mut first.details {
+        if let Some(alias) = &record.alias_arn {
+            m.insert("stateMachineAliasArn".into(), Value::String(alias.clone()));
+        }
+        if let Some(version) = &record.version_arn {
+            m.insert(
+                "stateMachineVersionArn".into(),
+                Value::String(version.clone()),
+            );
+        }
     }
 }
 
