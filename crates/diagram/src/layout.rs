@@ -230,7 +230,16 @@ fn measure_scope(scope: &Scope, top: bool) -> Measured<'_> {
             },
         })
         .collect();
-    let layout = layered::layout(&nodes, &lay_edges);
+    let end_marker = items.iter().position(|i| {
+        matches!(
+            i,
+            Item::Marker {
+                name: "__end__",
+                ..
+            }
+        )
+    });
+    let layout = layered::layout(&nodes, &lay_edges, end_marker);
     Measured {
         items,
         edges,

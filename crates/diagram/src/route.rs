@@ -82,10 +82,8 @@ pub fn routes(
         let first = middle.first().copied().unwrap_or((dst.x, dst.y));
         let last = middle.last().copied().unwrap_or((src.x, src.y));
         let (start_side, end_side) = if back[i] {
-            (
-                side_toward(src, first.0, Side::Top),
-                side_toward(dst, last.0, Side::Bottom),
-            )
+            // A loop leaves and re-enters on the side its dummies run along.
+            (side_of(src, first.0), side_of(dst, last.0))
         } else {
             (Side::Bottom, Side::Top)
         };
@@ -164,16 +162,9 @@ pub fn routes(
     drafts
 }
 
-/// The side of `b` facing a route that continues at horizontal position `x`: the left or
-/// right side if `x` is beyond the box, else `vertical`.
-fn side_toward(b: &Placed, x: f64, vertical: Side) -> Side {
-    if x > b.right() - 4.0 {
-        Side::Right
-    } else if x < b.left() + 4.0 {
-        Side::Left
-    } else {
-        vertical
-    }
+/// The side of `b` facing a route that continues at horizontal position `x`.
+fn side_of(b: &Placed, x: f64) -> Side {
+    if x >= b.x { Side::Right } else { Side::Left }
 }
 
 fn self_loop(edge: &Edge, b: &Placed) -> Route {

@@ -305,11 +305,8 @@ fn state_box(out: &mut String, index: usize, n: &NodeBox, header: Option<f64>) {
         }
     }
     if let Some(retry) = &n.retry {
-        let label = if retry.rules == 1 {
-            format!("↻ {}", retry.max_attempts)
-        } else {
-            format!("↻ {}×{}", retry.rules, retry.max_attempts)
-        };
+        // The most retries any retrier allows; the tooltip lists them all.
+        let label = format!("↻ {}", retry.max_attempts);
         let w = text::width(&label, SMALL_SIZE) + 10.0;
         let h = 16.0;
         let x = n.x + n.width - w - 6.0;
