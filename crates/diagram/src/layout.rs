@@ -223,10 +223,10 @@ fn measure_scope(scope: &Scope, top: bool) -> Measured<'_> {
             label: e.label.as_ref().map(|l| label_size(l)),
             weight: match e.kind {
                 // The main flow should read as a straight line; error exits may bend.
-                EdgeKind::Start | EdgeKind::Next => 2.0,
+                EdgeKind::Start | EdgeKind::Next => 4.0,
                 EdgeKind::Choice | EdgeKind::Default => 1.0,
                 EdgeKind::End => 0.5,
-                EdgeKind::Catch => 0.1,
+                EdgeKind::Catch => 0.05,
             },
         })
         .collect();
@@ -326,7 +326,10 @@ fn caption(state: &State) -> String {
             let n = state.children.len();
             format!("Parallel · {n} branch{}", if n == 1 { "" } else { "es" })
         }
-        ("Map", _) => "Map · each item".to_string(),
+        ("Map", _) => match &state.map {
+            Some(map) => map.clone(),
+            None => "Map".to_string(),
+        },
         // A resource means a Task: the resource says more than the type.
         (_, Some(resource)) => resource.clone(),
         (kind, None) => kind.to_string(),

@@ -48,7 +48,7 @@ fn the_choice_loop_is_a_back_edge_labelled_with_its_condition() {
     // Drawn upwards.
     assert!(e.points.first().unwrap().1 > e.points.last().unwrap().1);
     let svg = d.to_svg();
-    assert!(svg.contains(r#"<g class="edge edge-choice edge-back" data-from="Is Winner In Past Draw" data-to="Random Select Winners">"#));
+    assert!(svg.contains(r#"<g class="edge edge-choice" data-from="Is Winner In Past Draw" data-to="Random Select Winners" data-back="true">"#));
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn the_parallel_is_a_container_holding_both_branches() {
     let d = Diagram::from_definition(&lottery()).unwrap();
     let svg = d.to_svg();
     let start = svg
-        .find(r#"<g class="container container-parallel" data-state="Send SNS and Record In Dynamodb">"#)
+        .find(r#"<g class="container" data-state="Send SNS and Record In Dynamodb" data-type="parallel">"#)
         .expect("container group");
     let inside = &svg[start..];
     assert!(inside.contains(r#"data-state="Notify Winners""#));

@@ -103,6 +103,7 @@ const RULES: &str = r#"
 .baton-diagram .state-fail > .node-box { fill: var(--bd-fail-bg); stroke: var(--bd-fail-border); stroke-width: 1.6px; }
 .baton-diagram .state-succeed > .node-box { fill: var(--bd-succeed-bg); stroke: var(--bd-succeed-border); stroke-width: 1.6px; }
 .baton-diagram .container > .state > .node-box { fill: var(--bd-container-bg); stroke-dasharray: 6 3; }
+.baton-diagram .map-stack { fill: var(--bd-container-bg); stroke: var(--bd-node-border); stroke-dasharray: 6 3; }
 .baton-diagram .lane { fill: none; stroke: var(--bd-lane-border); stroke-dasharray: 3 3; }
 .baton-diagram .marker > .node-box { fill: var(--bd-marker-bg); stroke: var(--bd-node-border); }
 .baton-diagram .marker text { font-size: 12px; fill: var(--bd-muted); font-weight: 600; }
@@ -112,7 +113,7 @@ const RULES: &str = r#"
 .baton-diagram .edge-choice .edge-path { stroke: var(--bd-choice); }
 .baton-diagram .edge-default .edge-path { stroke: var(--bd-default); stroke-dasharray: 7 3; }
 .baton-diagram .edge-catch .edge-path { stroke: var(--bd-catch); stroke-dasharray: 4 3; }
-.baton-diagram .edge-back .edge-path { stroke-width: 1.8px; }
+.baton-diagram .edge[data-back] .edge-path { stroke-width: 1.8px; }
 .baton-diagram .edge-label rect { fill: var(--bd-label-bg); stroke: none; opacity: 0.92; }
 .baton-diagram .edge-choice .edge-label text { fill: var(--bd-choice); }
 .baton-diagram .edge-default .edge-label text { fill: var(--bd-default); }
@@ -214,10 +215,23 @@ fn node(out: &mut String, g: &Geometry, index: usize, n: &NodeBox) {
         let container = &g.containers[c];
         let _ = writeln!(
             out,
-            r#"<g class="container container-{}" data-state="{}">"#,
-            n.kind.to_lowercase(),
-            xml(&n.name)
+            r#"<g class="container" data-state="{}" data-type="{}">"#,
+            xml(&n.name),
+            n.kind.to_lowercase()
         );
+        if n.kind == "Map" {
+            // A stack of cards behind the frame: many iterations of the same steps.
+            for offset in [6.0, 3.0] {
+                let _ = writeln!(
+                    out,
+                    r#"<rect class="map-stack" x="{}" y="{}" width="{}" height="{}" rx="8"/>"#,
+                    num(n.x + offset),
+                    num(n.y + offset),
+                    num(n.width),
+                    num(n.height)
+                );
+            }
+        }
         state_box(out, index, n, Some(container.header_height));
         for (b, &(x, y, w, h)) in container.lanes.iter().enumerate() {
             let _ = writeln!(
@@ -329,10 +343,11 @@ fn state_box(out: &mut String, index: usize, n: &NodeBox, header: Option<f64>) {
 
 fn edge(out: &mut String, e: &EdgeLine) {
     let kind = e.kind.as_str();
-    let back = if e.back { " edge-back" } else { "" };
+    // Loops are marked with an attribute, keeping the class list to the contract's.
+    let back = if e.back { r#" data-back="true""# } else { "" };
     let _ = write!(
         out,
-        r#"<g class="edge edge-{kind}{back}" data-from="{}" data-to="{}">"#,
+        r#"<g class="edge edge-{kind}" data-from="{}" data-to="{}"{back}>"#,
         xml(&e.from),
         xml(&e.to)
     );

@@ -86,6 +86,7 @@ fn scope(rng: &mut Rng, size: usize, depth: usize, counter: &mut usize) -> Value
     let succeed = name(body);
     let fail = name(body + 1);
     let mut states = Map::new();
+    let mut fail_used = false;
     for (i, mut state) in bodies.into_iter().enumerate() {
         let next = if i + 1 < body {
             name(i + 1)
@@ -109,6 +110,7 @@ fn scope(rng: &mut Rng, size: usize, depth: usize, counter: &mut usize) -> Value
         if matches!(kind.as_str(), "Task" | "Parallel" | "Map") {
             if rng.chance(50) {
                 state["Catch"] = json!([{"ErrorEquals": ["States.ALL"], "Next": fail}]);
+                fail_used = true;
             }
             if rng.chance(30) {
                 state["Retry"] = json!([{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}]);
@@ -117,7 +119,10 @@ fn scope(rng: &mut Rng, size: usize, depth: usize, counter: &mut usize) -> Value
         states.insert(name(i), state);
     }
     states.insert(succeed, json!({"Type": "Succeed"}));
-    states.insert(fail, json!({"Type": "Fail", "Error": "Boom"}));
+    // Only when something can reach it: AWS rejects unreachable states.
+    if fail_used {
+        states.insert(fail, json!({"Type": "Fail", "Error": "Boom"}));
+    }
     json!({"StartAt": name(0), "States": states})
 }
 
