@@ -140,12 +140,14 @@ pub fn layout(nodes: &[Node], edges: &[Edge], bottom: Option<usize>) -> Layout {
 
     // Rows: each as tall as its tallest member, centred.
     let mut layer_y = Vec::with_capacity(layers.len());
+    let mut layer_height = Vec::with_capacity(layers.len());
     let mut top = 0.0;
     for layer in &layers {
         let h = layer
             .iter()
             .map(|&v| graph.nodes[v].height)
             .fold(0.0, f64::max);
+        layer_height.push(h);
         layer_y.push(top + h / 2.0);
         top += h + LAYER_GAP;
     }
@@ -169,7 +171,15 @@ pub fn layout(nodes: &[Node], edges: &[Edge], bottom: Option<usize>) -> Layout {
         .fold(0.0, f64::max);
 
     let placed: Vec<Placed> = placed_all[..nodes.len()].to_vec();
-    let routes = route::routes(edges, &back, &chains, &placed_all, nodes.len());
+    let row_heights: Vec<f64> = graph.nodes.iter().map(|n| layer_height[n.layer]).collect();
+    let routes = route::routes(
+        edges,
+        &back,
+        &chains,
+        &placed_all,
+        &row_heights,
+        nodes.len(),
+    );
     Layout {
         nodes: placed,
         routes,

@@ -219,20 +219,24 @@ fn node(out: &mut String, g: &Geometry, index: usize, n: &NodeBox) {
             xml(&n.name),
             n.kind.to_lowercase()
         );
-        if n.kind == "Map" {
-            // A stack of cards behind the frame: many iterations of the same steps.
-            for offset in [6.0, 3.0] {
-                let _ = writeln!(
-                    out,
-                    r#"<rect class="map-stack" x="{}" y="{}" width="{}" height="{}" rx="8"/>"#,
-                    num(n.x + offset),
-                    num(n.y + offset),
-                    num(n.width),
-                    num(n.height)
-                );
-            }
+        let stack = container.stack;
+        // A Map is a stack of cards behind its frame: many iterations of the same steps.
+        for offset in [stack, stack / 2.0].into_iter().filter(|o| *o > 0.0) {
+            let _ = writeln!(
+                out,
+                r#"<rect class="map-stack" x="{}" y="{}" width="{}" height="{}" rx="8"/>"#,
+                num(n.x + offset),
+                num(n.y + offset),
+                num(n.width - stack),
+                num(n.height - stack)
+            );
         }
-        state_box(out, index, n, Some(container.header_height));
+        let frame = NodeBox {
+            width: n.width - stack,
+            height: n.height - stack,
+            ..n.clone()
+        };
+        state_box(out, index, &frame, Some(container.header_height));
         for (b, &(x, y, w, h)) in container.lanes.iter().enumerate() {
             let _ = writeln!(
                 out,
