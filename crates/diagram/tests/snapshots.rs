@@ -11,9 +11,13 @@ fn root() -> PathBuf {
 }
 
 fn check(name: &str, actual: &str) {
-    let path = root().join("tests/snapshots").join(name);
+    check_path(&root().join("tests/snapshots").join(name), actual);
+}
+
+fn check_path(path: &Path, actual: &str) {
+    let name = path.display();
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
-    match std::fs::read_to_string(&path) {
+    match std::fs::read_to_string(path) {
         Ok(expected) if !update => {
             if expected != actual {
                 panic!(
@@ -22,7 +26,7 @@ fn check(name: &str, actual: &str) {
             }
         }
         Ok(_) | Err(_) => {
-            std::fs::write(&path, actual).unwrap();
+            std::fs::write(path, actual).unwrap();
             assert!(update, "{name}: new snapshot written; review and commit it");
         }
     }
@@ -41,6 +45,15 @@ fn lottery() {
         "lottery",
         &root().join("../../examples/lottery/lottery.asl.json"),
     );
+}
+
+/// The README's picture is what the code draws today.
+#[test]
+fn lottery_svg_in_docs_is_current() {
+    let file = root().join("../../examples/lottery/lottery.asl.json");
+    let def = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let svg = Diagram::from_definition(&def).unwrap().to_svg();
+    check_path(&root().join("../../docs/diagram-lottery.svg"), &svg);
 }
 
 #[test]
