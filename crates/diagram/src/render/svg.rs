@@ -267,9 +267,15 @@ fn state_box(out: &mut String, index: usize, n: &NodeBox, header: Option<f64>) {
     } else {
         format!("{}, {} state", n.name, n.kind)
     };
+    // States are focusable buttons (the console opens their details); markers are not.
+    let interactive = if n.marker {
+        r#"role="img""#
+    } else {
+        r#"tabindex="0" role="button""#
+    };
     let _ = write!(
         out,
-        r#"<g class="{class}" data-state="{}" id="state-{index}" tabindex="0" role="button" aria-label="{}">"#,
+        r#"<g class="{class}" data-state="{}" id="state-{index}" {interactive} aria-label="{}">"#,
         xml(&n.name),
         xml(&aria)
     );
