@@ -2,7 +2,9 @@
 //! containers nested. No colour is written on an element: everything comes from the
 //! stylesheet below through CSS variables, with a light and a dark palette (the OS
 //! preference, or a `dark`/`light` class or `data-theme` on an ancestor), so the console can
-//! theme it and colour states by status (`status-running`, `status-failed`, …).
+//! theme it and colour states by status (`status-running`, `status-succeeded`,
+//! `status-failed`, `status-caught`, `status-retrying`, `status-aborted`,
+//! `status-timed-out`, `status-not-started`).
 
 use std::fmt::Write;
 
@@ -126,7 +128,9 @@ const RULES: &str = r#"
 .baton-diagram .state.status-succeeded > .node-box { fill: var(--bd-succeeded-bg); stroke: var(--bd-succeeded); stroke-width: 2px; }
 .baton-diagram .state.status-failed > .node-box { fill: var(--bd-failed-bg); stroke: var(--bd-failed); stroke-width: 2.5px; }
 .baton-diagram .state.status-caught > .node-box { fill: var(--bd-caught-bg); stroke: var(--bd-caught); stroke-width: 2px; }
-.baton-diagram .state:is(.status-aborted, .status-cancelled, .status-timed_out) > .node-box { fill: var(--bd-aborted-bg); stroke: var(--bd-aborted); stroke-width: 2px; }
+.baton-diagram .state.status-retrying > .node-box { fill: var(--bd-running-bg); stroke: var(--bd-caught); stroke-width: 2.5px; stroke-dasharray: 6 3; }
+.baton-diagram .state:is(.status-aborted, .status-cancelled, .status-timed-out, .status-timed_out) > .node-box { fill: var(--bd-aborted-bg); stroke: var(--bd-aborted); stroke-width: 2px; }
+.baton-diagram .state.status-not-started > .node-box { stroke-dasharray: 5 3; }
 .baton-diagram .container > .state[class*="status-"] > .node-box { fill-opacity: 0.35; }
 "#;
 
