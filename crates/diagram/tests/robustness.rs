@@ -53,8 +53,8 @@ fn json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        (-3i64..5).prop_map(|n| Value::from(n)),
-        proptest::sample::select(STRINGS).prop_map(|s| Value::from(s)),
+        (-3i64..5).prop_map(Value::from),
+        proptest::sample::select(STRINGS).prop_map(Value::from),
     ];
     leaf.prop_recursive(5, 64, 6, |inner| {
         prop_oneof![
