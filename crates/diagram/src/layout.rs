@@ -257,7 +257,10 @@ fn measure_scope(scope: &Scope, top: bool) -> Measured<'_> {
 
 /// Size of an edge label box.
 pub fn label_size(label: &str) -> (f64, f64) {
-    (text::width(label, SMALL_SIZE) + 10.0, SMALL_LINE + 2.0)
+    (
+        text::width(label, SMALL_SIZE) * 1.05 + 14.0,
+        SMALL_LINE + 2.0,
+    )
 }
 
 fn measure_state(state: &State) -> Item<'_> {
