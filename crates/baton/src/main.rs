@@ -1,5 +1,6 @@
 //! The `baton` command line.
 
+mod mail;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Serve the AWS APIs (Step Functions today) on one port, durably.
     Serve(serve::ServeArgs),
+    /// List the e-mails SNS delivered to Baton's mailbox.
+    Mail(mail::MailArgs),
     /// Check state machine definitions the way CreateStateMachine does.
     Validate {
         /// Definition files (ASL JSON).
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Mail(args) => mail::mail(args).map(|()| ExitCode::SUCCESS),
         Command::Validate { files, json } => validate(&files, json),
         Command::Run {
             file,
