@@ -463,3 +463,31 @@ def test_kill_9_during_publish_burst_loses_no_acknowledged_message(tmp_path):
     finally:
         server.stop()
         hook.close()
+
+
+def test_wait_for_task_token_round_trip_through_an_http_subscriber(tmp_path):
+    hook = Recorder()
+    server = Server(tmp_path / "data", ["--auto-confirm"]).start()
+    try:
+        sns = client(server.url, "sns")
+        sfn = client(server.url)
+        topic = sns.create_topic(Name="approvals")["TopicArn"]
+        sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=hook.url,
+                            Attributes={"RawMessageDelivery": "true"})["SubscriptionArn"]
+        assert sub.startswith(topic + ":")
+        definition = {"StartAt": "Ask", "States": {"Ask": {
+            "Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+            "Parameters": {"TopicArn": topic, "Message": {"token.$": "$$.Task.Token", "question": "pay out?"}},
+            "End": True}}}
+        sm = sfn.create_state_machine(name="approve", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+        run = sfn.start_execution(stateMachineArn=sm)["executionArn"]
+        _, body = wait_for(lambda: hook.of_type("Notification"), what="the question")[0]
+        message = json.loads(body)
+        assert message["question"] == "pay out?"
+        assert sfn.describe_execution(executionArn=run)["status"] == "RUNNING"
+        sfn.send_task_success(taskToken=message["token"], output=json.dumps({"answer": "yes"}))
+        d = wait_status(sfn, run)
+        assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == {"answer": "yes"}
+    finally:
+        server.stop()
+        hook.close()
