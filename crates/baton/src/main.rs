@@ -1,6 +1,7 @@
 //! The `baton` command line.
 
 mod diagram;
+mod mail;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,8 @@ struct Cli {
 enum Command {
     /// Serve the AWS APIs (Step Functions today) on one port, durably.
     Serve(serve::ServeArgs),
+    /// List the e-mails SNS delivered to Baton's mailbox.
+    Mail(mail::MailArgs),
     /// Check state machine definitions the way CreateStateMachine does.
     Validate {
         /// Definition files (ASL JSON).
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Mail(args) => mail::mail(args).map(|()| ExitCode::SUCCESS),
         Command::Validate { files, json } => validate(&files, json),
         Command::Diagram(args) => diagram::diagram(args),
         Command::Run {
