@@ -114,7 +114,22 @@ async fn run(args: ServeArgs) -> Result<()> {
         python: None,
     })
     .context("cannot open the functions")?;
-    let dispatcher = functions::LambdaDispatcher::new(functions.clone(), Arc::new(NoIntegrations));
+    let tables_storage: Arc<dyn tables::Storage> = if args.in_memory {
+        Arc::new(tables::MemoryStorage::new())
+    } else {
+        let path = args.data_dir.join("tables.sqlite3");
+        Arc::new(
+            tables::SqliteStorage::open(&path)
+                .with_context(|| format!("cannot open the tables at {}", path.display()))?,
+        )
+    };
+    let tables = Arc::new(
+        tables::Tables::open(tables_storage, args.region.clone(), args.account.clone())
+            .context("cannot load the tables")?,
+    );
+    // Task dispatch: Lambda, then DynamoDB, then "not implemented".
+    let dynamodb = tables::TablesDispatcher::new(Arc::clone(&tables), Arc::new(NoIntegrations));
+    let dispatcher = functions::LambdaDispatcher::new(functions.clone(), Arc::new(dynamodb));
     let engine = Engine::open(Arc::clone(&store), config, Arc::new(dispatcher))
         .await
         .context("cannot open the engine")?;
@@ -131,19 +146,8 @@ async fn run(args: ServeArgs) -> Result<()> {
     };
     let mut api_config = api::ApiConfig::for_engine(&engine);
     api_config.credentials = credentials;
-    let tables_storage: Arc<dyn tables::Storage> = if args.in_memory {
-        Arc::new(tables::MemoryStorage::new())
-    } else {
-        let path = args.data_dir.join("tables.sqlite3");
-        Arc::new(
-            tables::SqliteStorage::open(&path)
-                .with_context(|| format!("cannot open the tables at {}", path.display()))?,
-        )
-    };
-    let tables = tables::Tables::open(tables_storage, args.region.clone(), args.account.clone())
-        .context("cannot load the tables")?;
     let state = api::AppState::new(engine.clone(), api_config)
-        .with_tables(Arc::new(tables))
+        .with_tables(tables)
         .with_functions(functions);
     println!(
         "Baton ready on http://{local} ({} store, {} running executions resumed, {} ms{auth})",
