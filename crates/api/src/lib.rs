@@ -22,6 +22,8 @@ mod sfn;
 use std::future::Future;
 
 use axum::Router;
+use axum::http::Uri;
+use axum::response::Response;
 use axum::routing::{any, post};
 
 pub use auth::Credentials;
@@ -101,14 +103,34 @@ impl AppState {
 /// The whole HTTP surface. Deliberately without a request-timeout layer:
 /// `GetActivityTask` long-polls for up to 60 s and must not be cut short.
 pub fn router(state: AppState) -> Router {
+    let console = console::router(console::Console::new(
+        state.engine.clone(),
+        state.functions.clone(),
+    ));
     Router::new()
-        .route("/", post(protocol::dispatch))
+        .route("/", post(protocol::dispatch).get(root_get))
         .route("/2015-03-31/functions", any(lambda::handle))
         .route("/2015-03-31/functions/{*rest}", any(lambda::handle))
         .fallback(protocol::not_found)
         .layer(axum::middleware::from_fn(protocol::request_id))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+        .merge(console)
+}
+
+/// `GET /`: the web console, unless the query names an `Action` (AWS's
+/// query-API GET form, e.g. SNS's subscription confirmation links).
+async fn root_get(uri: Uri) -> Response {
+    let has_action = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .any(|p| p == "Action" || p.starts_with("Action="));
+    if has_action {
+        protocol::not_found().await
+    } else {
+        console::app_page()
+    }
 }
 
 /// Serves [`router`] on `listener` until `shutdown` resolves, then stops

@@ -1,0 +1,240 @@
+// Browser tests of the console: Playwright driving Debian's Chromium
+// against a real `baton serve --in-memory` with the seed's Lottery machine
+// and its Python functions.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { ROOT, ROLE, startBaton, deployLottery, waitClosed } from './server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// The flags that work on this machine (see the environment notes): no
+// sandbox as root, and no background traffic to Google's hosts.
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARTIFACTS = process.env.CONSOLE_ARTIFACTS || path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'console-artifacts');
+const DOCS = process.env.BATON_DOCS_SCREENSHOTS === '1';
+
+let baton;
+let browser;
+let lottery;
+let page;
+let goodArn;
+
+const shot = async (p, name) => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+};
+const node = (name) => `g.state[data-state="${name}"]`;
+const hash = (route) => `${baton.url}/#${route}`;
+
+before(async () => {
+  baton = await startBaton();
+  lottery = await deployLottery(baton);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (baton) await baton.stop();
+});
+
+test('the home page paints fast and lists the Lottery machine', async () => {
+  await page.goto(hash('/'));
+  await page.waitForSelector('tr[data-machine="Lottery"]');
+  const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
+  console.log(`first contentful paint: ${fcp?.toFixed(1)} ms`);
+  assert.ok(fcp > 0, 'the browser reports a first paint');
+  assert.match(await page.textContent('tr[data-machine="Lottery"]'), /STANDARD/);
+  await shot(page, 'machines');
+});
+
+test('an execution started from the console changes colour live, state by state', async () => {
+  await page.goto(hash(`/machine/${encodeURIComponent(lottery)}/start`));
+  const editor = page.locator('[data-testid=input-editor]');
+  await editor.fill('{"input": 2}');
+  await page.click('[data-testid=start]');
+  await page.waitForURL(/#\/execution\//);
+  goodArn = decodeURIComponent(page.url().split('#/execution/')[1].split('?')[0]);
+  // The first Task is seen running, then succeeded, without a reload.
+  await page.waitForSelector(`${node('Input Lottery Winners')}.status-running`, { timeout: 20000 });
+  await page.waitForSelector(`${node('Input Lottery Winners')}.status-succeeded`, { timeout: 20000 });
+  await page.waitForSelector(`${node('Validate Winners')}.status-succeeded`, { timeout: 30000 });
+  await waitClosed(baton, goodArn);
+  await page.waitForSelector('[data-testid=status]:not(:text("RUNNING"))');
+  await shot(page, 'execution-live');
+});
+
+test('the diagram has every state and edge, the Choice loop and the Parallel container', async () => {
+  const def = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples/lottery/lottery.asl.json'), 'utf8'));
+  const names = [];
+  const walk = (m) => {
+    for (const [n, s] of Object.entries(m.States)) {
+      names.push(n);
+      (s.Branches || []).forEach(walk);
+    }
+  };
+  walk(def);
+  for (const n of names) assert.equal(await page.locator(`.canvas ${node(n)}`).count(), 1, `state ${n} drawn`);
+  assert.ok(await page.locator('.canvas g.edge[data-from="Is Winner In Past Draw"][data-to="Random Select Winners"]').count() >= 1, 'the loop back edge');
+  assert.equal(await page.locator('.canvas g.container[data-state="Send SNS and Record In Dynamodb"]').count(), 1);
+  const label = await page.getAttribute(node('Validate Winners'), 'aria-label');
+  assert.match(label, /Validate Winners, Task state, succeeded/);
+});
+
+test('clicking Validate Winners shows its input and output', async () => {
+  await page.click(node('Validate Winners'));
+  await page.waitForSelector('[data-testid=panel-title]:text("Validate Winners")');
+  const io = await page.textContent('[data-testid=panel-io]');
+  assert.match(io, /winner_details/);
+  assert.match(io, /"status"/);
+  assert.match(page.url(), /state=Validate\+Winners|state=Validate%20Winners/);
+  await shot(page, 'validate-winners');
+  if (DOCS) await page.screenshot({ path: path.join(ROOT, 'docs/console-light.png') });
+  await page.evaluate(() => { document.documentElement.dataset.theme = 'dark'; });
+  await page.waitForTimeout(300);
+  await shot(page, 'validate-winners-dark');
+  if (DOCS) await page.screenshot({ path: path.join(ROOT, 'docs/console-dark.png') });
+  await page.evaluate(() => { document.documentElement.dataset.theme = 'light'; });
+});
+
+test('deep links restore the view: the same URL in a new page shows the same state', async () => {
+  const url = page.url();
+  const other = await page.context().newPage();
+  await other.goto(url);
+  await other.waitForSelector('[data-testid=panel-title]:text("Validate Winners")');
+  assert.match(await other.textContent('[data-testid=panel-io]'), /winner_details/);
+  await other.close();
+});
+
+test('a failed draw shows CustomError on Input Lottery Winners, with the function\'s log', async () => {
+  const { executionArn } = await baton.sfn('StartExecution', { stateMachineArn: lottery, input: '{"input": 2, "exception": 1}' });
+  await waitClosed(baton, executionArn);
+  await page.goto(hash(`/execution/${encodeURIComponent(executionArn)}`));
+  const banner = page.locator('[data-testid=error-banner]');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /CustomError/);
+  assert.match(await banner.textContent(), /An error occurred!!/);
+  await page.click('[data-testid=goto-failure]');
+  await page.waitForSelector('[data-testid=panel-title]:text("Input Lottery Winners")');
+  assert.match(await page.textContent('[data-testid=step-error]'), /CustomError/);
+  await page.waitForSelector(`${node('Input Lottery Winners')}.status-caught`);
+  await page.click('.panel .tab[data-tab=logs]');
+  const log = page.locator('[data-testid=log-lines]').first();
+  await log.waitFor();
+  const text = await log.textContent();
+  assert.match(text, /Input asked for a failure: raising CustomError/);
+  assert.match(text, /START RequestId/);
+  await shot(page, 'failed-execution');
+});
+
+test('invalid JSON input shows a located error and starts nothing', async () => {
+  const before = (await baton.sfn('ListExecutions', { stateMachineArn: lottery })).executions.length;
+  await page.goto(hash(`/machine/${encodeURIComponent(lottery)}/start`));
+  await page.locator('[data-testid=input-editor]').fill('{\n  "input": 2,\n  "oops"\n}');
+  await page.click('[data-testid=start]');
+  const err = page.locator('[data-testid=json-error]');
+  await err.waitFor();
+  assert.match(await err.textContent(), /line 3, column 9/);
+  assert.match(page.url(), /\/start/);
+  const after = (await baton.sfn('ListExecutions', { stateMachineArn: lottery })).executions.length;
+  assert.equal(after, before);
+});
+
+test('a definition that does not validate shows where, and nothing is created', async () => {
+  await page.goto(hash('/new'));
+  await page.fill('#sm-name', 'Broken');
+  await page.locator('[data-testid=definition-editor]').fill(JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Nowhere' } } }, null, 2));
+  await page.click('[data-testid=save]');
+  const errs = page.locator('[data-testid=validation-errors]');
+  await errs.waitFor();
+  assert.match(await errs.textContent(), /Nowhere/);
+  const { stateMachines } = await baton.sfn('ListStateMachines', {});
+  assert.deepEqual(stateMachines.map((m) => m.name), ['Lottery']);
+  await shot(page, 'invalid-definition');
+});
+
+test('table and events views: timeline rows, search, JSON download', async () => {
+  await page.goto(hash(`/execution/${encodeURIComponent(goodArn)}?view=table`));
+  await page.waitForSelector('.trow .tl .bar');
+  assert.ok(await page.locator('.vrow').count() >= 5);
+  await page.goto(hash(`/execution/${encodeURIComponent(goodArn)}?view=events`));
+  await page.waitForSelector('.erow');
+  await page.fill('input[type=search]', 'LambdaFunctionSucceeded');
+  await page.waitForFunction(() => /of \d+ events/.test(document.querySelector('[data-testid=event-count]').textContent));
+  const rows = await page.locator('.erow .etype').allTextContents();
+  assert.ok(rows.length > 0 && rows.every((t) => t === 'LambdaFunctionSucceeded'), rows.join(','));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-events]')]);
+  const file = await download.path();
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.equal(saved.events[0].type, 'ExecutionStarted');
+});
+
+test('keyboard: diagram nodes take focus and Enter opens the step', async () => {
+  await page.goto(hash(`/execution/${encodeURIComponent(goodArn)}`));
+  await page.waitForSelector(`${node('Random Select Winners')}.status-succeeded`);
+  await page.focus(node('Random Select Winners'));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=panel-title]:text("Random Select Winners")');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=panel-title]'));
+  await page.keyboard.press('d');
+  assert.ok(['dark', 'light'].includes(await page.evaluate(() => document.documentElement.dataset.theme)));
+});
+
+test('a 25,000-event history loads with a virtualised list', async () => {
+  const def = {
+    StartAt: 'Init',
+    States: {
+      Init: { Type: 'Pass', Result: 0, ResultPath: '$.n', Next: 'Inc' },
+      Inc: { Type: 'Pass', Parameters: { 'n.$': 'States.MathAdd($.n, 1)' }, Next: 'Again' },
+      Again: { Type: 'Choice', Choices: [{ Variable: '$.n', NumericLessThan: 100000, Next: 'Inc' }], Default: 'Done' },
+      Done: { Type: 'Succeed' },
+    },
+  };
+  const { stateMachineArn } = await baton.sfn('CreateStateMachine', { name: 'Spin', definition: JSON.stringify(def), roleArn: ROLE });
+  const { executionArn } = await baton.sfn('StartExecution', { stateMachineArn, input: '{}' });
+  await waitClosed(baton, executionArn);
+  await page.goto(hash(`/execution/${encodeURIComponent(executionArn)}?view=events`));
+  await page.waitForFunction(() => document.querySelector('[data-testid=event-count]')?.textContent === '25000 events', null, { timeout: 60000 });
+  assert.ok(await page.locator('.erow').count() < 200, 'only the rows in view are in the DOM');
+  await page.locator('.vlist').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  await page.waitForSelector('.erow >> text=ExecutionFailed');
+  await shot(page, 'events-25000');
+});
+
+test('a 1,000-iteration Map: pick any iteration and read its step', async () => {
+  const def = {
+    StartAt: 'Each',
+    States: {
+      Each: { Type: 'Map', ItemsPath: '$.items', ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Square', States: { Square: { Type: 'Pass', Parameters: { 'v.$': '$' }, End: true } } }, End: true },
+    },
+  };
+  const { stateMachineArn } = await baton.sfn('CreateStateMachine', { name: 'Thousand', definition: JSON.stringify(def), roleArn: ROLE });
+  const items = Array.from({ length: 1000 }, (_, i) => i);
+  const { executionArn } = await baton.sfn('StartExecution', { stateMachineArn, input: JSON.stringify({ items }) });
+  await waitClosed(baton, executionArn);
+  await page.goto(hash(`/execution/${encodeURIComponent(executionArn)}?state=Square&it=Each:737`));
+  await page.waitForSelector('.iterpicker >> text=of 1000');
+  await page.waitForSelector('[data-testid=panel-title]:text("Square")');
+  await page.waitForFunction(() => /"v": 737/.test(document.querySelector('[data-testid=panel-io]')?.textContent || ''));
+  await page.click('.iterpicker button[data-key="]"]');
+  await page.waitForFunction(() => /"v": 738/.test(document.querySelector('[data-testid=panel-io]')?.textContent || ''));
+  await shot(page, 'map-1000');
+});
+
+test('functions, tables and mailbox pages', async () => {
+  await page.goto(hash('/functions'));
+  await page.waitForSelector('text=Lottery-InputWinners');
+  await page.goto(hash('/function/Lottery-InputWinners'));
+  const log = page.locator('[data-testid=log-lines]');
+  await log.waitFor();
+  assert.match(await log.textContent(), /Drawing 2 winners/);
+  await page.goto(hash('/tables'));
+  await page.waitForSelector('main >> text=/No tables|Name/');
+  await page.goto(hash('/mailbox'));
+  await page.waitForSelector('main >> text=/no SNS mailbox|No messages|To /');
+});
