@@ -1,5 +1,6 @@
 //! The `baton` command line.
 
+mod diagram;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a definition as a diagram (SVG, Graphviz DOT, Mermaid or layout JSON).
+    Diagram(diagram::DiagramArgs),
     /// Run a definition once, in memory, and print its output.
     Run {
         /// Definition file (ASL JSON).
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Validate { files, json } => validate(&files, json),
+        Command::Diagram(args) => diagram::diagram(args),
         Command::Run {
             file,
             input,
