@@ -23,7 +23,7 @@ let goodArn;
 
 const shot = async (p, name) => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 };
 const node = (name) => `g.state[data-state="${name}"]`;
 const hash = (route) => `${baton.url}/#${route}`;
@@ -93,11 +93,11 @@ test('clicking Validate Winners shows its input and output', async () => {
   assert.match(io, /"status"/);
   assert.match(page.url(), /state=Validate\+Winners|state=Validate%20Winners/);
   await shot(page, 'validate-winners');
-  if (DOCS) await page.screenshot({ path: path.join(ROOT, 'docs/console-light.png') });
+  if (DOCS) await page.screenshot({ path: path.join(ROOT, 'docs/console-light.png'), fullPage: true });
   await page.evaluate(() => { document.documentElement.dataset.theme = 'dark'; });
   await page.waitForTimeout(300);
   await shot(page, 'validate-winners-dark');
-  if (DOCS) await page.screenshot({ path: path.join(ROOT, 'docs/console-dark.png') });
+  if (DOCS) await page.screenshot({ path: path.join(ROOT, 'docs/console-dark.png'), fullPage: true });
   await page.evaluate(() => { document.documentElement.dataset.theme = 'light'; });
 });
 
@@ -114,7 +114,8 @@ test('a failed draw shows CustomError on Input Lottery Winners, with the functio
   const { executionArn } = await baton.sfn('StartExecution', { stateMachineArn: lottery, input: '{"input": 2, "exception": 1}' });
   await waitClosed(baton, executionArn);
   await page.goto(hash(`/execution/${encodeURIComponent(executionArn)}`));
-  const banner = page.locator('[data-testid=error-banner]');
+  // The banner names the error once the history has streamed in.
+  const banner = page.locator('[data-testid=error-banner]:has-text("CustomError")');
   await banner.waitFor();
   assert.match(await banner.textContent(), /CustomError/);
   assert.match(await banner.textContent(), /An error occurred!!/);
@@ -155,6 +156,10 @@ test('a definition that does not validate shows where, and nothing is created', 
   const { stateMachines } = await baton.sfn('ListStateMachines', {});
   assert.deepEqual(stateMachines.map((m) => m.name), ['Lottery']);
   await shot(page, 'invalid-definition');
+  // Fixed, it validates and the preview draws it.
+  await page.locator('[data-testid=definition-editor]').fill(JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }));
+  await page.click('[data-testid=validate]');
+  await page.waitForSelector('[data-testid=preview] g.state[data-state="A"]');
 });
 
 test('table and events views: timeline rows, search, JSON download', async () => {

@@ -16,9 +16,11 @@
 //! - `GET /_baton/console/logs?function=…&from=…&to=…`: a function's log lines
 //!   grouped by invocation (START … REPORT), for the step panel;
 //! - `GET /_baton/console/diagram.svg?arn=…`: the machine's (or the
-//!   execution's definition's) diagram, drawn by the `diagram` crate.
+//!   execution's definition's) diagram, drawn by the `diagram` crate (and
+//!   `POST` with a definition: the editor's preview).
 
 mod assets;
+mod drawing;
 mod error;
 mod live;
 mod logs;
@@ -54,6 +56,10 @@ pub fn router(console: Console) -> Router {
         .route("/_baton/console/machines", get(overview::machines))
         .route("/_baton/console/live", get(live::stream))
         .route("/_baton/console/logs", get(logs::invocations))
+        .route(
+            "/_baton/console/diagram.svg",
+            get(drawing::stored).post(drawing::preview),
+        )
         .with_state(console)
 }
 

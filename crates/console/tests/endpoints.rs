@@ -199,3 +199,46 @@ async fn logs_need_a_function_registry() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("no local Lambda functions"));
 }
+
+#[tokio::test]
+async fn diagrams_of_machines_and_executions() {
+    let (app, engine) = setup().await;
+    let (status, headers, svg) = get(
+        &app,
+        &format!("/_baton/console/diagram.svg?arn={}", enc(MACHINE)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert!(svg.contains(r#"data-state="One""#) && svg.contains(r#"data-state="Two""#));
+    let arn = run(&engine, "drawn").await;
+    let (status, _, svg) = get(
+        &app,
+        &format!("/_baton/console/diagram.svg?arn={}", enc(&arn)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(svg.contains(r#"data-from="One" data-to="Two""#));
+    let (status, _, body) = get(
+        &app,
+        "/_baton/console/diagram.svg?arn=arn%3Aaws%3Astates%3A%3A%3AstateMachine%3Anone",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("StateMachineDoesNotExist"));
+    // The editor's preview: a definition that cannot be drawn says why.
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::post("/_baton/console/diagram.svg")
+                .body(Body::from(
+                    r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}"#,
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("'B'"));
+}

@@ -236,7 +236,7 @@ class ExecutionPage {
         h('div.wide', h('dt', 'ARN'), h('dd', h('code.arn', this.arn), ' ', h('button.small', { type: 'button', onclick: () => copy(this.arn, 'ARN copied') }, 'Copy')))),
       h('div.io2',
         jsonView(input ?? '', { title: 'Execution input' }),
-        output !== undefined && output !== null ? jsonView(output, { title: 'Execution output' }) : h('div.jsonbox.empty', h('div.jsonbar', h('span.jsontitle', 'Execution output')), h('p.muted', this.status === 'RUNNING' ? 'Not finished yet.' : 'No output.'))));
+        output !== undefined && output !== null ? jsonView(output, { title: 'Execution output' }) : h('div.jsonbox.none', h('div.jsonbar', h('span.jsontitle', 'Execution output')), h('p.muted', this.status === 'RUNNING' ? 'Not finished yet.' : 'No output.'))));
   }
 
   /** Tasks waiting for a callback: answer them from here. */
@@ -373,6 +373,8 @@ const GraphView = {
       if (svg) svg.style.transform = `translate(${zoom.x}px, ${zoom.y}px) scale(${zoom.s})`;
     };
     const setZoom = (s) => { zoom.s = Math.min(4, Math.max(0.2, s)); apply(); };
+    // Fit the width, and grow the canvas to the diagram's height so the
+    // text stays readable (the page scrolls; drag or zoom for the rest).
     const fit = () => {
       const svg = page.diagramSvg;
       if (!svg) return;
@@ -381,11 +383,13 @@ const GraphView = {
       const hh = (vb && vb.height) || svg.height.baseVal.value || 600;
       svg.style.width = `${w}px`;
       svg.style.height = `${hh}px`;
-      const cw = canvas.clientWidth - 16;
-      const ch = Math.max(canvas.clientHeight - 16, 300);
-      zoom.s = Math.min(1.25, cw / w, ch / hh);
-      zoom.x = Math.max(8, (cw - w * zoom.s) / 2);
-      zoom.y = 8;
+      const cw = canvas.clientWidth - 32;
+      zoom.s = Math.min(1.2, cw / w);
+      canvas.style.height = `${Math.round(Math.min(Math.max(hh * zoom.s + 32, 420), 1400))}px`;
+      const ch = canvas.clientHeight - 32;
+      if (hh * zoom.s > ch) zoom.s = ch / hh;
+      zoom.x = Math.max(16, (cw - w * zoom.s) / 2 + 16);
+      zoom.y = 16;
       apply();
     };
     let drag = null;

@@ -281,6 +281,7 @@ export function editPage(root, params, [arn]) {
         const diags = v.diagnostics || [];
         if (!diags.length) {
           msg.replaceChildren(h('div.alert.ok', 'The definition is valid.'));
+          preview();
           return true;
         }
         msg.replaceChildren(h('div.alert.error', { 'data-testid': 'validation-errors' }, h('strong', `${diags.length} problem${diags.length > 1 ? 's' : ''}`),
@@ -290,6 +291,13 @@ export function editPage(root, params, [arn]) {
         msg.replaceChildren(errorBox(e));
         return false;
       }
+    };
+    const drawing = h('div.canvas.static', { 'data-testid': 'preview', hidden: true });
+    const preview = async () => {
+      const res = await fetch('/_baton/console/diagram.svg', { method: 'POST', body: editor.value });
+      drawing.hidden = false;
+      if (res.ok) drawing.innerHTML = await res.text();
+      else drawing.replaceChildren(errorBox({ message: (await res.json()).message }, 'The diagram cannot be drawn'));
     };
     const save = async () => {
       if (!(await validate())) return;
@@ -326,6 +334,7 @@ export function editPage(root, params, [arn]) {
         h('div.actions',
           h('button.primary', { type: 'submit', 'data-testid': 'save' }, machine ? 'Save' : 'Create'),
           h('button', { type: 'button', 'data-testid': 'validate', onclick: validate }, 'Validate'),
-          h('button', { type: 'button', onclick: () => { const r = parseLocated(editor.value); if (!r.error) editor.value = pretty(editor.value); else validate(); } }, 'Format'))));
+          h('button', { type: 'button', onclick: () => { const r = parseLocated(editor.value); if (!r.error) editor.value = pretty(editor.value); else validate(); } }, 'Format'))),
+      drawing);
   })();
 }

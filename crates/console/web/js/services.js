@@ -9,7 +9,7 @@ export function functionsPage(root) {
   put(clear(root), h('div.pagehead', h('div.titlebox', h('h1', 'Functions'))), h('p.loading', 'Loading…'));
   (async () => {
     try {
-      const { Functions } = await getJson('/2015-03-31/functions/');
+      const { Functions } = await getJson('/2015-03-31/functions');
       const body = Functions.length
         ? h('table.grid', h('thead', h('tr', ['Name', 'Runtime', 'Handler', 'Timeout', 'Last modified'].map((c) => h('th', c)))),
           h('tbody', Functions.map((f) => h('tr',
