@@ -92,6 +92,8 @@ test('clicking Validate Winners shows its input and output', async () => {
   assert.match(io, /winner_details/);
   assert.match(io, /"status"/);
   assert.match(page.url(), /state=Validate\+Winners|state=Validate%20Winners/);
+  await page.evaluate(() => { document.getElementById('toast').className = ''; });
+  await page.waitForTimeout(300);
   await shot(page, 'validate-winners');
   if (DOCS) await page.screenshot({ path: path.join(ROOT, 'docs/console-light.png'), fullPage: true });
   await page.evaluate(() => { document.documentElement.dataset.theme = 'dark'; });
@@ -123,6 +125,7 @@ test('a failed draw shows CustomError on Input Lottery Winners, with the functio
   await page.waitForSelector('[data-testid=panel-title]:text("Input Lottery Winners")');
   assert.match(await page.textContent('[data-testid=step-error]'), /CustomError/);
   await page.waitForSelector(`${node('Input Lottery Winners')}.status-caught`);
+  assert.equal(await page.getAttribute(node('Failed'), 'data-status'), 'failed');
   await page.click('.panel .tab[data-tab=logs]');
   const log = page.locator('[data-testid=log-lines]').first();
   await log.waitFor();

@@ -156,12 +156,27 @@ export class ExecutionModel {
       this.info.set(e.id, { scope, run });
       return;
     }
+    // A Parallel's or Map's own events follow the event that ended a branch
+    // or iteration: they belong to the container's run, not that child's.
+    const own = /^(Parallel|Map)State(Started|Succeeded|Failed|Aborted)$/.exec(t);
+    if (own) {
+      while (run && run.type !== own[1]) run = run.container;
+    }
     this.info.set(e.id, { scope, run });
     if (!run) {
       this.execEvents.push(e);
       return;
     }
     run.events.push(e);
+    if (own && own[2] !== 'Succeeded') this.closeChildren(run);
+    if (own) {
+      // Each start of a container is an attempt (its Retry re-runs it whole).
+      if (own[2] === 'Started') run.attempts.push({ scheduled: e, started: e, end: null, status: 'RUNNING' });
+      else {
+        const a = run.attempts.at(-1);
+        if (a && !a.end) { a.end = e; a.status = own[2].toUpperCase(); a.error = d.error; a.cause = d.cause; }
+      }
+    }
     if (SCHEDULED.test(t)) {
       run.attempts.push({ scheduled: e, started: null, end: null, status: 'RUNNING', resource: d.resource, resourceType: d.resourceType, parameters: d.parameters ?? d.input });
     } else if (STARTED.test(t)) {
@@ -173,11 +188,22 @@ export class ExecutionModel {
       run.lastOutcome = 'ok';
     } else if (FAILED.test(t)) {
       const a = run.attempts.at(-1);
-      if (a && !a.end && !/^(Parallel|Map)State/.test(t)) { a.end = e; a.status = /TimedOut$/.test(t) ? 'TIMED_OUT' : 'FAILED'; a.error = d.error; a.cause = d.cause; }
+      if (a && !a.end) { a.end = e; a.status = /TimedOut$/.test(t) ? 'TIMED_OUT' : 'FAILED'; a.error = d.error; a.cause = d.cause; }
       run.failures.push({ event: e, error: d.error, cause: d.cause });
       run.lastOutcome = 'fail';
     } else if (/^(Parallel|Map)StateSucceeded$/.test(t)) {
       run.lastOutcome = 'ok';
+    }
+  }
+
+  /** A container failed, was aborted or restarts: its unfinished children are over. */
+  closeChildren(container) {
+    for (let i = this.runs.length - 1; i >= 0 && this.runs[i].id > container.id; i--) {
+      const r = this.runs[i];
+      if (r.exited || r.closed) continue;
+      let c = r.container;
+      while (c && c !== container) c = c.container;
+      if (c) r.closed = r.lastOutcome === 'fail' ? 'failed' : 'aborted';
     }
   }
 
@@ -193,6 +219,7 @@ export class ExecutionModel {
   /** succeeded | caught | failed | running | aborted | retrying */
   runStatus(r) {
     if (r.exited) return r.lastOutcome === 'fail' ? 'caught' : 'succeeded';
+    if (r.closed) return r.closed;
     if (this.status === 'RUNNING') {
       const a = r.attempts.at(-1);
       return a && a.end && a.status !== 'SUCCEEDED' ? 'retrying' : 'running';
