@@ -193,6 +193,42 @@ test('keyboard: diagram nodes take focus and Enter opens the step', async () => 
   assert.ok(['dark', 'light'].includes(await page.evaluate(() => document.documentElement.dataset.theme)));
 });
 
+test('answering a waiting task token and an activity from the console', async () => {
+  const { activityArn } = await baton.sfn('CreateActivity', { name: 'Approve' });
+  const def = {
+    StartAt: 'Ask',
+    States: {
+      Ask: {
+        Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { FunctionName: 'Lottery-RecordWinners', Payload: { 'token.$': '$$.Task.Token' } },
+        Next: 'Approve',
+      },
+      Approve: { Type: 'Task', Resource: activityArn, End: true },
+    },
+  };
+  const { stateMachineArn } = await baton.sfn('CreateStateMachine', { name: 'Callback', definition: JSON.stringify(def), roleArn: ROLE });
+  const { executionArn } = await baton.sfn('StartExecution', { stateMachineArn, input: '{}' });
+  await page.goto(hash(`/execution/${encodeURIComponent(executionArn)}`));
+  const form = page.locator('[data-testid=callback]');
+  await form.waitFor({ timeout: 20000 });
+  await form.locator('textarea').fill('{"approved": tru}');
+  await form.locator('button:text("Send success")').click();
+  await page.waitForSelector('[data-testid=callback] >> text=/line 1, column/');
+  await form.locator('textarea').fill('{"approved": true}');
+  await form.locator('button:text("Send success")').click();
+  const activity = page.locator('[data-testid=activity]');
+  await activity.waitFor({ timeout: 20000 });
+  await activity.locator('button').click();
+  const answer = page.locator('[data-testid=callback]');
+  await answer.waitFor();
+  await answer.locator('textarea').fill('{"done": 1}');
+  await answer.locator('button:text("Send success")').click();
+  const d = await waitClosed(baton, executionArn);
+  assert.equal(d.status, 'SUCCEEDED');
+  assert.deepEqual(JSON.parse(d.output), { done: 1 });
+  await page.waitForSelector('[data-testid=status]:text("SUCCEEDED")');
+});
+
 test('a 25,000-event history loads with a virtualised list', async () => {
   const def = {
     StartAt: 'Init',

@@ -239,16 +239,53 @@ class ExecutionPage {
         output !== undefined && output !== null ? jsonView(output, { title: 'Execution output' }) : h('div.jsonbox.none', h('div.jsonbar', h('span.jsontitle', 'Execution output')), h('p.muted', this.status === 'RUNNING' ? 'Not finished yet.' : 'No output.'))));
   }
 
-  /** Tasks waiting for a callback: answer them from here. */
+  /** Tasks waiting for a callback or an activity worker: answer them from here. */
   renderCallback() {
-    clear(this.callback);
-    if (this.status !== 'RUNNING') return;
-    for (const run of this.model.runs) {
-      if (run.exited) continue;
-      const sd = this.index.states.get(run.name);
-      const token = taskTokenOf(sd && sd.def, run.attempts.at(-1));
-      if (token) put(this.callback, this.callbackForm(run, token));
+    if (this.status !== 'RUNNING') {
+      clear(this.callback);
+      return;
     }
+    const waiting = [];
+    for (const run of this.model.runs) {
+      if (run.exited || run.closed) continue;
+      const sd = this.index.states.get(run.name);
+      const attempt = run.attempts.at(-1);
+      const token = (this.taken && this.taken.get(run.id)) || taskTokenOf(sd && sd.def, attempt);
+      if (token) waiting.push([`${run.id}:${token}`, () => this.callbackForm(run, token)]);
+      else if (attempt && !attempt.end && !attempt.started && attempt.scheduled.type === 'ActivityScheduled') {
+        waiting.push([`${run.id}:activity`, () => this.activityForm(run, attempt)]);
+      }
+    }
+    // Keep forms being typed into: rebuild only when the set of waits changed.
+    const keys = waiting.map(([k]) => k).join('|');
+    if (keys === this.callbackKeys) return;
+    this.callbackKeys = keys;
+    clear(this.callback);
+    for (const [, make] of waiting) put(this.callback, make());
+  }
+
+  /** An activity task no worker took yet: take it as a worker, then answer it. */
+  activityForm(run, attempt) {
+    const msg = h('div.formmsg', { role: 'status' });
+    const take = async () => {
+      try {
+        const task = await sfn('GetActivityTask', { activityArn: attempt.resource, workerName: 'baton-console' });
+        if (!task.taskToken) {
+          msg.replaceChildren(h('p.muted', 'Another worker took this task.'));
+          return;
+        }
+        this.taken = this.taken || new Map();
+        this.taken.set(run.id, task.taskToken);
+        this.callbackKeys = null;
+        this.renderCallback();
+      } catch (e) {
+        msg.replaceChildren(errorBox(e));
+      }
+    };
+    return h('section.card.callback', { 'data-testid': 'activity' },
+      h('h3', `Waiting for an activity worker: ${run.name}`),
+      h('p.muted', 'Activity ', h('code.token', attempt.resource)),
+      h('button.primary', { type: 'button', onclick: take }, 'Take the task as a worker'), msg);
   }
 
   callbackForm(run, token) {
