@@ -169,6 +169,7 @@ test('table and events views: timeline rows, search, JSON download', async () =>
   await page.goto(hash(`/execution/${encodeURIComponent(goodArn)}?view=table`));
   await page.waitForSelector('.trow .tl .bar');
   assert.ok(await page.locator('.vrow').count() >= 5);
+  await shot(page, 'table-view');
   await page.goto(hash(`/execution/${encodeURIComponent(goodArn)}?view=events`));
   await page.waitForSelector('.erow');
   await page.fill('input[type=search]', 'LambdaFunctionSucceeded');
