@@ -203,7 +203,7 @@ export class ExecutionModel {
       if (r.exited || r.closed) continue;
       let c = r.container;
       while (c && c !== container) c = c.container;
-      if (c) r.closed = r.lastOutcome === 'fail' ? 'failed' : 'aborted';
+      if (c) r.closed = r.lastOutcome === 'fail' || r.type === 'Fail' ? 'failed' : 'aborted';
     }
   }
 

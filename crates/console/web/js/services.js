@@ -148,12 +148,49 @@ export function tablePage(root, params, [name]) {
   })();
 }
 
+/** An SNS query-API call (form POST, XML answer): the `member` elements of the result. */
+async function snsMembers(action, listTag) {
+  const res = await fetch('/', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ Action: action, Version: '2010-03-31' }),
+  });
+  const text = await res.text();
+  const xml = new DOMParser().parseFromString(text, 'application/xml');
+  if (!res.ok || !xml.getElementsByTagName(`${action}Result`).length) return null;
+  const list = xml.getElementsByTagName(listTag)[0];
+  if (!list) return [];
+  return [...list.children].map((m) => Object.fromEntries([...m.children].map((c) => [c.tagName, c.textContent])));
+}
+
+async function snsTables(holder) {
+  const [topics, subs] = await Promise.all([
+    snsMembers('ListTopics', 'Topics').catch(() => null),
+    snsMembers('ListSubscriptions', 'Subscriptions').catch(() => null),
+  ]);
+  if (topics === null) {
+    holder.replaceChildren();
+    return;
+  }
+  holder.replaceChildren(
+    h('h2', 'Topics'),
+    topics.length ? h('table.grid', h('tbody', topics.map((t) => h('tr', h('td', String(t.TopicArn).split(':').pop()), h('td', h('code.arn', t.TopicArn)))))) : h('p.muted', 'No topics.'),
+    h('h2', 'Subscriptions'),
+    subs && subs.length ? h('table.grid', h('thead', h('tr', ['Topic', 'Protocol', 'Endpoint', 'Subscription'].map((c) => h('th', c)))),
+      h('tbody', subs.map((x) => h('tr', h('td', String(x.TopicArn).split(':').pop()), h('td', x.Protocol), h('td', x.Endpoint), h('td', h('code.arn', x.SubscriptionArn))))))
+      : h('p.muted', 'No subscriptions.'),
+    h('h2', 'Mailbox'));
+}
+
 export function mailboxPage(root) {
   let timer;
   const body = h('div');
-  put(clear(root), h('div.pagehead', h('div.titlebox', h('h1', 'Mailbox')),
-    h('div.actions', h('button', { type: 'button', onclick: async () => { await fetch('/_baton/mailbox', { method: 'DELETE' }); load(); } }, 'Empty'))),
+  const sns = h('div');
+  put(clear(root), h('div.pagehead', h('div.titlebox', h('h1', 'Topics and mailbox')),
+    h('div.actions', h('button', { type: 'button', onclick: async () => { await fetch('/_baton/mailbox', { method: 'DELETE' }); load(); } }, 'Empty the mailbox'))),
+  sns,
   h('p.muted', 'E-mails that SNS e-mail subscriptions would have sent, oldest first.'), body);
+  snsTables(sns);
   const load = async () => {
     clearTimeout(timer);
     const res = await fetch('/_baton/mailbox', { headers: { Accept: 'application/json' } }).catch(() => null);
