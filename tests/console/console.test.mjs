@@ -230,6 +230,36 @@ test('answering a waiting task token and an activity from the console', async ()
   await page.waitForSelector('[data-testid=status]:text("SUCCEEDED")');
 });
 
+test('re-run prefills the input; stop ends a running execution; copy gives the aws command', async () => {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baton.url });
+  const { executions } = await baton.sfn('ListExecutions', { stateMachineArn: lottery, statusFilter: 'FAILED' });
+  const failed = [];
+  for (const e of executions) {
+    const d = await baton.sfn('DescribeExecution', { executionArn: e.executionArn });
+    if (d.input.includes('exception')) failed.push(e.executionArn);
+  }
+  await page.goto(hash(`/execution/${encodeURIComponent(failed[0])}`));
+  await page.click('[data-testid=rerun]');
+  await page.waitForURL(/\/start\?from=/);
+  const editor = page.locator('[data-testid=input-editor]');
+  await page.waitForFunction(() => /exception/.test(document.querySelector('[data-testid=input-editor]')?.value || ''));
+  assert.deepEqual(JSON.parse(await editor.inputValue()), { input: 2, exception: 1 });
+
+  const def = { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 600, End: true } } };
+  const { stateMachineArn } = await baton.sfn('CreateStateMachine', { name: 'Sleepy', definition: JSON.stringify(def), roleArn: ROLE });
+  const { executionArn } = await baton.sfn('StartExecution', { stateMachineArn, input: '{"why": "testing"}' });
+  await page.goto(hash(`/execution/${encodeURIComponent(executionArn)}`));
+  await page.waitForSelector(`${node('Nap')}.status-running`);
+  await page.click('button:text("Copy CLI")');
+  const cli = await page.evaluate(() => navigator.clipboard.readText());
+  assert.match(cli, /^aws stepfunctions start-execution --endpoint-url http:\/\/127\.0\.0\.1:\d+ --state-machine-arn '.*:stateMachine:Sleepy' --input '\{"why": ?"testing"\}'$/);
+  page.once('dialog', (d) => d.accept());
+  await page.click('[data-testid=stop]');
+  await page.waitForSelector('[data-testid=status]:text("ABORTED")');
+  await page.waitForSelector(`${node('Nap')}.status-aborted`);
+  assert.equal((await baton.sfn('DescribeExecution', { executionArn })).status, 'ABORTED');
+});
+
 test('a 25,000-event history loads with a virtualised list', async () => {
   const def = {
     StartAt: 'Init',

@@ -540,6 +540,14 @@ const PANEL_TABS = [['io', 'Input & output'], ['details', 'Details'], ['definiti
 
 function renderPanel(page, panel) {
   const name = page.params.get('state');
+  // Live updates redraw the panel only when what it shows changed, so a
+  // reader's scroll position and open details survive new events elsewhere.
+  const runs0 = name ? page.model.runsFor(name, page.selection) : [];
+  const last = runs0.at(-1);
+  const sig = [name, page.params.get('run'), page.params.get('tab'), page.params.get('it'), runs0.length,
+    last ? last.events.length : 0, last ? page.model.runStatus(last) : ''].join('|');
+  if (panel.dataset.sig === sig) return;
+  panel.dataset.sig = sig;
   panel.classList.toggle('open', !!name);
   clear(panel);
   if (!name) {
@@ -681,11 +689,21 @@ async function logsTab(page, run, s, fn, body) {
   body.replaceChildren(h('p', h('a', { href: `#/function/${encodeURIComponent(fn)}` }, `All logs of ${fn}`)), ...blocks);
 }
 
+const EVENT_LIMIT = 200;
+
+/** A state's events, each opening to its JSON (built when opened). */
 function eventList(page, events) {
   const exStart = ts(page.model.events[0]);
-  return h('div.evsmall', events.map((e) => h('details.ev',
-    h('summary', h('span.num', String(e.id)), h(`span.etype${/Failed|TimedOut|Aborted/.test(e.type) ? '.bad' : ''}`, e.type), h('span.muted', `+${duration(ts(e) - exStart)}`)),
-    jsonView(e))));
+  const shown = events.slice(0, EVENT_LIMIT);
+  return h('div.evsmall', shown.map((e) => {
+    const d = h('details.ev',
+      h('summary', h('span.num', String(e.id)), h(`span.etype${/Failed|TimedOut|Aborted/.test(e.type) ? '.bad' : ''}`, e.type), h('span.muted', `+${duration(ts(e) - exStart)}`)));
+    d.addEventListener('toggle', () => {
+      if (d.open && d.children.length === 1) put(d, jsonView(e));
+    }, { once: false });
+    return d;
+  }), events.length > shown.length ? h('p.muted', `${events.length - shown.length} more: `,
+    h('a', { href: `#/execution/${encodeURIComponent(page.arn)}?view=events` }, 'see the Events view')) : null);
 }
 
 // ---- table view -------------------------------------------------------------
