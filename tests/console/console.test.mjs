@@ -124,8 +124,12 @@ test('a failed draw shows CustomError on Input Lottery Winners, with the functio
   await page.click('[data-testid=goto-failure]');
   await page.waitForSelector('[data-testid=panel-title]:text("Input Lottery Winners")');
   assert.match(await page.textContent('[data-testid=step-error]'), /CustomError/);
+  // The failing invocation's log sits right under the error...
+  await page.waitForSelector('[data-testid=panel-io] [data-testid=log-lines]:has-text("raising CustomError")');
+  assert.match(await page.getAttribute(node('Input Lottery Winners'), 'data-error'), /CustomError/);
   await page.waitForSelector(`${node('Input Lottery Winners')}.status-caught`);
   assert.equal(await page.getAttribute(node('Failed'), 'data-status'), 'failed');
+  // ...and the Logs tab has every attempt's.
   await page.click('.panel .tab[data-tab=logs]');
   const log = page.locator('[data-testid=log-lines]').first();
   await log.waitFor();

@@ -7,14 +7,14 @@
 //! Events go out in batches (`event: history`, data `{"events":[…]}` in
 //! `GetExecutionHistory`'s shape); once the execution is closed and every
 //! event was sent, one `event: end` carries its final status and the stream
-//! ends (an `EventSource` then reconnects with `after`, which is harmless:
-//! it gets `end` again at once, and the page closes it on `end`).
+//! ends (the page closes its `EventSource` on `end`; one that reconnects
+//! after a dropped connection resumes from its `Last-Event-ID`).
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
@@ -30,11 +30,16 @@ const POLL: Duration = Duration::from_millis(150);
 /// a few dozen messages, small enough to keep each one quick to parse.
 const BATCH: usize = 500;
 
-pub async fn stream(State(console): State<Console>, uri: Uri) -> Response {
+pub async fn stream(State(console): State<Console>, uri: Uri, headers: HeaderMap) -> Response {
     let q = Query::of(&uri);
+    // A reconnecting EventSource sends the id of the last message it got.
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let opened = (|| {
         let arn = q.required("arn")?.to_string();
-        let after = q.number("after")?.unwrap_or(0);
+        let after = q.number("after")?.unwrap_or(0).max(resumed.unwrap_or(0));
         record(&console, &arn)?;
         Ok::<_, ConsoleError>((arn, after))
     })();

@@ -160,6 +160,22 @@ async fn live_stream_sends_the_history_then_the_outcome() {
     .await;
     assert!(!rest.contains("ExecutionStarted"));
     assert!(rest.contains("ExecutionSucceeded"));
+
+    // A reconnecting EventSource resumes from its Last-Event-ID.
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::get(format!("/_baton/console/live?arn={}", enc(&arn)))
+                .header("last-event-id", "5")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let resumed = String::from_utf8_lossy(&bytes);
+    assert!(!resumed.contains("ExecutionStarted"));
+    assert!(resumed.contains("ExecutionSucceeded"));
 }
 
 #[tokio::test]

@@ -381,6 +381,14 @@ class ExecutionPage {
         const runs = this.model.runsFor(name, this.selection);
         const retries = runs.reduce((n, r) => n + Math.max(0, r.attempts.length - 1), 0);
         g.dataset.retries = String(retries);
+        // The tooltip says how it went, with the error when there was one.
+        const title = g.querySelector(':scope > title');
+        if (title) {
+          if (title.dataset.base === undefined) title.dataset.base = title.textContent;
+          const f = runs.at(-1) && runs.at(-1).failures.at(-1);
+          title.textContent = `${title.dataset.base}\n${st.replace('-', ' ')}${f && f.error ? `: ${f.error}` : ''}`;
+          if (f && f.error) g.dataset.error = f.error;
+        }
       }
     }
   }
@@ -590,10 +598,22 @@ function renderPanel(page, panel) {
 
 function ioTab(page, run, status) {
   const f = run.failures.at(-1);
+  const failedHere = f && (status === 'failed' || status === 'caught' || status === 'retrying');
+  const s = page.index.states.get(run.name);
+  const fn = s && functionOf(s.def, run.attempts.at(-1));
+  let log = null;
+  if (failedHere && fn) {
+    // The failing invocation's log right under its error: the first thing to read.
+    log = h('div.steplog', h('p.loading', 'Reading the function\'s log…'));
+    attemptLog(fn, run.attempts.at(-1)).then((invs) => {
+      log.replaceChildren(h('h3', `Log of ${fn}`), ...(invs.length ? invs.map((inv) => h('pre.log', { 'data-testid': 'log-lines' }, inv.lines.join('\n'))) : [h('p.muted', 'No log lines kept for this attempt.')]));
+    }, (e) => log.replaceChildren(errorBox(e, 'Cannot read the log')));
+  }
   return h('div.io',
-    f && (status === 'failed' || status === 'caught' || status === 'retrying') ? h('div.alert.error', { 'data-testid': 'step-error' },
+    failedHere ? h('div.alert.error', { 'data-testid': 'step-error' },
       h('strong', status === 'caught' ? 'Error (caught)' : 'Error'), ' ', h('code.errname', f.error || '(none)'),
       f.cause ? jsonView(tryParse(f.cause) ?? f.cause, { title: 'Cause' }) : null) : null,
+    log,
     jsonView(run.input ?? '', { title: 'Input', label: 'State input' }),
     run.exited ? jsonView(run.output ?? '', { title: 'Output', label: 'State output' }) : h('p.muted', status === 'running' ? 'Running: no output yet.' : 'No output.'));
 }
@@ -667,17 +687,23 @@ function retriesTab(page, run) {
     rows.length ? h('table.grid', h('thead', h('tr', ['Attempt', 'Status', 'Scheduled', 'Duration', 'Error', 'Cause'].map((c) => h('th', c)))), h('tbody', rows)) : h('p.muted', 'No task attempts.'));
 }
 
+/** The invocations behind one attempt: by request id when known, else its time window. */
+async function attemptLog(fn, a) {
+  if (!a) return [];
+  const from = ts(a.scheduled);
+  const to = ts(a.end) ?? Date.now();
+  const requestId = requestIdOf(a);
+  const res = await getJson(`/_baton/console/logs?${q({ function: fn, from, to, requestId })}`);
+  const invs = res.invocations;
+  return !requestId && invs.length > 1 ? invs.slice(-1) : invs;
+}
+
 async function logsTab(page, run, s, fn, body) {
   put(body, h('p.loading', `Reading the log of ${fn}…`));
   const blocks = [];
   try {
     for (const [i, a] of run.attempts.entries()) {
-      const from = ts(a.scheduled);
-      const to = ts(a.end) ?? Date.now();
-      const requestId = requestIdOf(a);
-      const res = await getJson(`/_baton/console/logs?${q({ function: fn, from, to, requestId })}`);
-      let invs = res.invocations;
-      if (!requestId && invs.length > 1) invs = invs.slice(-1);
+      const invs = await attemptLog(fn, a);
       blocks.push(h('section.logblock',
         h('h3', run.attempts.length > 1 ? (i === 0 ? 'Initial attempt' : `Retry ${i}`) : 'Invocation', ' ', h(`span.badge.status-${a.status.toLowerCase().replace('_', '-')}`, a.status)),
         invs.length ? invs.map((inv) => h('pre.log', { 'data-testid': 'log-lines' }, inv.lines.join('\n'))) : h('p.muted', a.end ? 'No log lines kept for this attempt.' : 'Still running.')));
