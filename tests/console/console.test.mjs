@@ -312,8 +312,16 @@ test('functions, tables and mailbox pages', async () => {
   const log = page.locator('[data-testid=log-lines]');
   await log.waitFor();
   assert.match(await log.textContent(), /Drawing 2 winners/);
+  await shot(page, 'function-log');
   await page.goto(hash('/tables'));
   await page.waitForSelector('main >> text=/No tables|Name/');
   await page.goto(hash('/mailbox'));
   await page.waitForSelector('main >> text=/no SNS mailbox|No messages|To /');
+  await shot(page, 'mailbox');
+  await page.goto(hash('/'));
+  await page.waitForSelector('tr[data-machine="Lottery"] a >> text=/ago/');
+  await shot(page, 'machines-after');
+  await page.goto(hash(`/machine/${encodeURIComponent(lottery)}`));
+  await page.waitForSelector('.exrow[data-execution]');
+  await shot(page, 'executions');
 });

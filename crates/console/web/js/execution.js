@@ -742,6 +742,7 @@ const TableView = {
     const header = h('div.trow.thead', ['Name', 'Type', 'Status', 'Resource', 'Started after', 'Duration', 'Timeline'].map((c) => h('span', c)));
     const list = new VList({
       rowHeight: 34,
+      fit: true,
       label: 'States run',
       render: (r) => tableRow(page, r),
       onpick: (r) => page.nav({ state: r.name, it: page.selectionFor(r), run: String(r.seq + 1) }),
@@ -804,6 +805,7 @@ const EventsView = {
     const start = () => ts(page.model.events[0]);
     const list = new VList({
       rowHeight: 30,
+      fit: true,
       label: 'History events',
       render: (e) => h(`div.erow${/Failed|TimedOut|Aborted/.test(e.type) ? '.bad' : ''}`,
         h('span.num', String(e.id)), h('span.etype', e.type), h('span.name', details(e).name || details(e).error || ''),

@@ -33,7 +33,7 @@ export function machinesPage(root) {
           h('code', `aws stepfunctions create-state-machine --endpoint-url ${location.origin} --name … --definition file://… --role-arn arn:aws:iam::123456789012:role/x`))));
       return;
     }
-    const table = h('table.grid.machines', h('thead', h('tr', ['Name', 'Type', 'Running', 'Succeeded', 'Failed', 'Other', 'Last run'].map((c) => h('th', c)))),
+    const table = h('table.grid.machines', h('thead', h('tr', h('th', 'Name'), h('th', 'Type'), ['Running', 'Succeeded', 'Failed', 'Other'].map((c) => h('th.num', c)), h('th', 'Last run'))),
       h('tbody', machines.map((m) => {
         const c = m.counts || {};
         const last = m.lastExecution;
@@ -44,7 +44,7 @@ export function machinesPage(root) {
           h('td.num', count(link, 'RUNNING', c.RUNNING)),
           h('td.num', count(link, 'SUCCEEDED', c.SUCCEEDED)),
           h('td.num', count(link, 'FAILED', c.FAILED)),
-          h('td.num', (c.TIMED_OUT || 0) + (c.ABORTED || 0) || ''),
+          h('td.num', count(link, '', (c.TIMED_OUT || 0) + (c.ABORTED || 0))),
           h('td', last ? h('a', { href: `#/execution/${encodeURIComponent(last.executionArn)}` }, statusBadge(last.status), ' ', ago(last.startDate)) : h('span.muted', 'never')));
       })));
     put(clear(body), table);
@@ -55,8 +55,8 @@ export function machinesPage(root) {
 }
 
 function count(link, status, n) {
-  if (!n) return '';
-  return h('a', { href: `${link}?status=${status}` }, String(n));
+  if (!n) return h('span.zero', '0');
+  return h('a', { href: status ? `${link}?status=${status}` : link }, String(n));
 }
 
 // ---- one machine ----------------------------------------------------------------
@@ -111,6 +111,7 @@ function executionsTab(body, arn, params, setTimer, disposed) {
   const header = h('div.trow.thead.exrow', ['Name', 'Status', 'Started', 'Ended', 'Duration'].map((c) => h('span', c)));
   const list = new VList({
     rowHeight: 34,
+    fit: true,
     label: 'Executions',
     render: (e) => h('div.trow.exrow', { 'data-execution': e.name },
       h('span.name', h('a', { href: `#/execution/${encodeURIComponent(e.executionArn)}`, tabindex: '-1' }, e.name)),

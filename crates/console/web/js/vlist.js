@@ -28,6 +28,11 @@ export class VList {
   set(items) {
     this.items = items;
     this.inner.style.height = `${items.length * this.o.rowHeight}px`;
+    if (this.o.fit) {
+      // As tall as its rows, up to the window's room for it.
+      const room = Math.max(360, window.innerHeight - 300);
+      this.el.style.height = `${Math.min(room, Math.max(3, items.length) * this.o.rowHeight + 2)}px`;
+    }
     if (this.active >= items.length) this.active = items.length - 1;
     this.paint(true);
   }
