@@ -103,10 +103,15 @@ impl AppState {
 /// The whole HTTP surface. Deliberately without a request-timeout layer:
 /// `GetActivityTask` long-polls for up to 60 s and must not be cut short.
 pub fn router(state: AppState) -> Router {
-    let console = console::router(console::Console::new(
-        state.engine.clone(),
-        state.functions.clone(),
-    ));
+    router_with(state, console::Closing::new())
+}
+
+/// [`router`], with the console's live streams ending when `closing` is
+/// closed (they would otherwise hold a graceful shutdown open).
+fn router_with(state: AppState, closing: console::Closing) -> Router {
+    let console = console::router(
+        console::Console::new(state.engine.clone(), state.functions.clone()).with_closing(closing),
+    );
     Router::new()
         .route("/", post(protocol::dispatch).get(root_get))
         .route("/2015-03-31/functions", any(lambda::handle))
@@ -135,13 +140,19 @@ async fn root_get(uri: Uri) -> Response {
 
 /// Serves [`router`] on `listener` until `shutdown` resolves, then stops
 /// accepting connections and waits for in-flight requests (a pending
-/// `GetActivityTask` long poll can hold this up to 60 s).
+/// `GetActivityTask` long poll can hold this up to 60 s). The console's
+/// live streams end at once.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    let closing = console::Closing::new();
+    let app = router_with(state, closing.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.close();
+        })
         .await
 }

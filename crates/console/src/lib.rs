@@ -39,11 +39,48 @@ pub use error::ConsoleError;
 pub struct Console {
     engine: engine::durable::Engine,
     functions: Option<functions::Registry>,
+    closing: Closing,
 }
 
 impl Console {
     pub fn new(engine: engine::durable::Engine, functions: Option<functions::Registry>) -> Console {
-        Console { engine, functions }
+        Console {
+            engine,
+            functions,
+            closing: Closing::new(),
+        }
+    }
+
+    /// Ends the live streams when `closing` is closed.
+    pub fn with_closing(mut self, closing: Closing) -> Console {
+        self.closing = closing;
+        self
+    }
+}
+
+/// Tells the live streams that the server is shutting down: a page watching
+/// a running execution would otherwise keep a graceful shutdown waiting
+/// until that execution ends.
+#[derive(Clone, Debug)]
+pub struct Closing(std::sync::Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Closing {
+    pub fn new() -> Closing {
+        Closing(std::sync::Arc::new(tokio::sync::watch::channel(false).0))
+    }
+
+    pub fn close(&self) {
+        self.0.send_replace(true);
+    }
+
+    fn watch(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for Closing {
+    fn default() -> Closing {
+        Closing::new()
     }
 }
 

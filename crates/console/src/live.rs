@@ -64,6 +64,7 @@ struct Cursor {
     arn: String,
     after: u64,
     done: bool,
+    closing: tokio::sync::watch::Receiver<bool>,
 }
 
 fn events(
@@ -71,20 +72,27 @@ fn events(
     arn: String,
     after: u64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
+    let closing = console.closing.watch();
     let cursor = Cursor {
         console,
         arn,
         after,
         done: false,
+        closing,
     };
     stream::unfold(cursor, |mut c| async move {
-        if c.done {
+        if c.done || *c.closing.borrow() {
             return None;
         }
         loop {
             match next_message(&mut c) {
                 Ok(Some(event)) => return Some((Ok(event), c)),
-                Ok(None) => tokio::time::sleep(POLL).await,
+                Ok(None) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(POLL) => {}
+                        _ = c.closing.changed() => return None,
+                    }
+                }
                 Err(e) => {
                     c.done = true;
                     let data = json!({"message": e.to_string()}).to_string();

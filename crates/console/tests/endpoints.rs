@@ -258,3 +258,51 @@ async fn diagrams_of_machines_and_executions() {
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     assert!(String::from_utf8_lossy(&body).contains("'B'"));
 }
+
+#[tokio::test]
+async fn closing_ends_the_live_stream_of_a_running_execution() {
+    let (_, engine) = setup().await;
+    let definition =
+        r#"{"StartAt":"Nap","States":{"Nap":{"Type":"Wait","Seconds":3600,"End":true}}}"#;
+    let mut sm = engine.store().get_state_machine(MACHINE).unwrap().unwrap();
+    sm.definition = definition.into();
+    engine.store().put_state_machine(&sm).unwrap();
+    let closing = console::Closing::new();
+    let app =
+        console::router(console::Console::new(engine.clone(), None).with_closing(closing.clone()));
+    let started = engine
+        .start_execution(StartRequest {
+            state_machine_arn: MACHINE.into(),
+            name: Some("napping".into()),
+            input: None,
+            trace_header: None,
+        })
+        .await
+        .unwrap();
+    let resp = app
+        .oneshot(
+            Request::get(format!(
+                "/_baton/console/live?arn={}",
+                enc(&started.execution_arn)
+            ))
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let reading = tokio::spawn(async move { resp.into_body().collect().await.unwrap().to_bytes() });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !reading.is_finished(),
+        "the stream stays open while the execution runs"
+    );
+    closing.close();
+    let body = tokio::time::timeout(Duration::from_secs(5), reading)
+        .await
+        .expect("closing ends the stream")
+        .unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("WaitStateEntered"));
+    assert!(!text.contains("event: end"));
+}
