@@ -160,6 +160,13 @@ test('a definition that does not validate shows where, and nothing is created', 
   const errs = page.locator('[data-testid=validation-errors]');
   await errs.waitFor();
   assert.match(await errs.textContent(), /Nowhere/);
+  // The location takes the reader to the place in the definition.
+  await errs.locator('button.linkish').first().click();
+  const selected = await page.evaluate(() => {
+    const t = document.querySelector('[data-testid=definition-editor]');
+    return t.value.slice(t.selectionStart, t.selectionEnd);
+  });
+  assert.match(selected, /^"Next"\s*:$/);
   const { stateMachines } = await baton.sfn('ListStateMachines', {});
   assert.deepEqual(stateMachines.map((m) => m.name), ['Lottery']);
   await shot(page, 'invalid-definition');

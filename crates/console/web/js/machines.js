@@ -286,7 +286,8 @@ export function editPage(root, params, [arn]) {
           return true;
         }
         msg.replaceChildren(h('div.alert.error', { 'data-testid': 'validation-errors' }, h('strong', `${diags.length} problem${diags.length > 1 ? 's' : ''}`),
-          h('ul', diags.map((d) => h('li', h('code', d.severity), ' ', h('code', d.code), ' ', d.location ? h('b', `at ${d.location}: `) : '', d.message)))));
+          h('ul', diags.map((d) => h('li', h('code', d.severity), ' ', h('code', d.code), ' ',
+            d.location ? h('button.linkish', { type: 'button', title: 'Show in the editor', onclick: () => showPointer(editor, d.location) }, `at ${d.location}:`) : '', ' ', d.message)))));
         return v.result === 'OK' || diags.every((d) => d.severity !== 'ERROR');
       } catch (e) {
         msg.replaceChildren(errorBox(e));
@@ -338,4 +339,28 @@ export function editPage(root, params, [arn]) {
           h('button', { type: 'button', onclick: () => { const r = parseLocated(editor.value); if (!r.error) editor.value = pretty(editor.value); else validate(); } }, 'Format'))),
       drawing);
   })();
+}
+
+/** Selects the member a JSON Pointer (`/States/A/Next`) names in the editor's text. */
+function showPointer(editor, pointer) {
+  const text = editor.value;
+  let at = 0;
+  let found = -1;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(seg)) continue; // array indexes: keep the position of the array
+    const re = new RegExp(`${JSON.stringify(seg).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`, 'g');
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (!m) break;
+    found = m.index;
+    at = m.index + m[0].length;
+  }
+  editor.focus();
+  if (found >= 0) {
+    editor.setSelectionRange(found, at);
+    // Scroll the selection into view: put the caret line near the top.
+    const line = text.slice(0, found).split('\n').length;
+    editor.scrollTop = Math.max(0, (line - 3) * parseFloat(getComputedStyle(editor).lineHeight || '18'));
+  }
 }
