@@ -187,6 +187,10 @@ test('table and events views: timeline rows, search, JSON download', async () =>
   await page.waitForFunction(() => /of \d+ events/.test(document.querySelector('[data-testid=event-count]').textContent));
   const rows = await page.locator('.erow .etype').allTextContents();
   assert.ok(rows.length > 0 && rows.every((t) => t === 'LambdaFunctionSucceeded'), rows.join(','));
+  // The search is part of the link: reloading it shows the same rows.
+  assert.match(page.url(), /q=LambdaFunctionSucceeded/);
+  await page.reload();
+  await page.waitForFunction(() => /of \d+ events/.test(document.querySelector('[data-testid=event-count]')?.textContent || ''));
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-events]')]);
   const file = await download.path();
   const saved = JSON.parse(fs.readFileSync(file, 'utf8'));

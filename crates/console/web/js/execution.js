@@ -54,6 +54,13 @@ class ExecutionPage {
     return p;
   }
 
+  /** Puts a search/filter text into the URL without a navigation (deep links keep it). */
+  keepQuery(text) {
+    this.params = this.link({ q: text });
+    const qs = [...this.params].length ? `?${this.params}` : '';
+    history.replaceState(null, '', `#/execution/${encodeURIComponent(this.arn)}${qs}`);
+  }
+
   nav(changes, replace = false) {
     go(`/execution/${encodeURIComponent(this.arn)}`, this.link(changes), replace);
   }
@@ -317,7 +324,8 @@ class ExecutionPage {
           } }, 'Send success')),
         h('div', h('label', 'Failure'), error, cause,
           h('button.danger', { type: 'button', onclick: () => send('SendTaskFailure', { error: error.value || undefined, cause: cause.value || undefined }) }, 'Send failure')),
-        h('div', h('label', 'Still working'), h('button', { type: 'button', onclick: () => send('SendTaskHeartbeat', {}) }, 'Send heartbeat'))),
+        h('div', h('label', 'Still working'), h('button', { type: 'button', onclick: () => send('SendTaskHeartbeat', {}) }, 'Send heartbeat'),
+          h('button', { type: 'button', title: 'The aws CLI command that sends this output', onclick: () => copy(`aws stepfunctions send-task-success --endpoint-url ${location.origin} --task-token ${shq(token)} --task-output ${shq(output.value)}`, 'aws CLI command copied') }, 'Copy CLI'))),
       msg);
   }
 
@@ -326,7 +334,7 @@ class ExecutionPage {
   renderBody(fromRefresh) {
     if (!this.model) return;
     const view = this.params.get('view') || 'graph';
-    put(clear(this.viewTabs), tabs(VIEWS, view, (id) => this.nav({ view: id })));
+    put(clear(this.viewTabs), tabs(VIEWS, view, (id) => this.nav({ view: id, q: null })));
     if (fromRefresh && this.view === view && this.viewState) {
       this.viewState.refresh();
       return;
@@ -748,7 +756,7 @@ const TableView = {
       onpick: (r) => page.nav({ state: r.name, it: page.selectionFor(r), run: String(r.seq + 1) }),
     });
     list.el.classList.add('tall');
-    filter.addEventListener('input', () => view.refresh());
+    filter.addEventListener('input', () => { page.keepQuery(filter.value); view.refresh(); });
     put(page.body, h('div.graphwrap', h('div.graphcol', h('div.toolbar', filter, count), h('div.table', header, list.el)), panel));
     const view = {
       refresh() {
@@ -816,7 +824,7 @@ const EventsView = {
     let timer;
     search.addEventListener('input', () => {
       clearTimeout(timer);
-      timer = setTimeout(() => view.refresh(), 120);
+      timer = setTimeout(() => { page.keepQuery(search.value); view.refresh(); }, 120);
     });
     const dl = () => download(`${page.desc.name}-history.json`, JSON.stringify({ events: page.model.events }, null, 2));
     put(page.body, h('div.graphwrap', h('div.graphcol',
