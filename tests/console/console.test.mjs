@@ -275,6 +275,18 @@ test('re-run prefills the input; stop ends a running execution; copy gives the a
   assert.equal((await baton.sfn('DescribeExecution', { executionArn })).status, 'ABORTED');
 });
 
+test('an Express machine runs synchronously from the start page', async () => {
+  const def = { StartAt: 'Echo', States: { Echo: { Type: 'Pass', Parameters: { 'got.$': '$.x' }, End: true } } };
+  const { stateMachineArn } = await baton.sfn('CreateStateMachine', { name: 'Quick', type: 'EXPRESS', definition: JSON.stringify(def), roleArn: ROLE });
+  await page.goto(hash(`/machine/${encodeURIComponent(stateMachineArn)}/start`));
+  await page.locator('[data-testid=input-editor]').fill('{"x": 42}');
+  await page.click('[data-testid=start]');
+  const result = page.locator('[data-testid=sync-result]');
+  await result.waitFor();
+  assert.match(await result.textContent(), /SUCCEEDED/);
+  assert.match(await result.textContent(), /"got": 42/);
+});
+
 test('a 25,000-event history loads with a virtualised list', async () => {
   const def = {
     StartAt: 'Init',
@@ -324,8 +336,18 @@ test('functions, tables and mailbox pages', async () => {
   await log.waitFor();
   assert.match(await log.textContent(), /Drawing 2 winners/);
   await shot(page, 'function-log');
+  await baton.ddb('CreateTable', {
+    TableName: 'Winners', BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  });
+  await baton.ddb('PutItem', { TableName: 'Winners', Item: { id: { S: 'w1' }, name: { S: 'Alice' }, serial: { N: '3' } } });
   await page.goto(hash('/tables'));
-  await page.waitForSelector('main >> text=/No tables|Name/');
+  await page.click('a:text("Winners")');
+  await page.waitForSelector('.vrow.itemrow >> text=w1');
+  await page.click('.vrow.itemrow');
+  await page.waitForSelector('.panel >> text=Alice');
+  await shot(page, 'table-items');
+  assert.match(await page.textContent('.panel'), /"serial": 3/);
   await page.goto(hash('/mailbox'));
   await page.waitForSelector('main >> text=/no SNS mailbox|No messages|To /');
   await shot(page, 'mailbox');

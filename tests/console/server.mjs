@@ -47,6 +47,7 @@ export async function startBaton(extra = []) {
     url,
     stop: () => new Promise((resolve) => { proc.once('exit', resolve); proc.kill('SIGTERM'); }),
     sfn: (op, body) => awsJson(url, 'AWSStepFunctions', op, body),
+    ddb: (op, body) => awsJson(url, 'DynamoDB_20120810', op, body),
     lambda: (method, p, body) => rest(url, method, p, body),
   };
 }

@@ -87,6 +87,12 @@ export function machinePage(root, params, [arn]) {
       tabs([['executions', 'Executions'], ['definition', 'Definition']], tab, (id) => go(`/machine/${encodeURIComponent(arn)}`, new URLSearchParams({ tab: id }))),
       body);
     if (tab === 'definition') return definitionTab(body, machine);
+    if (machine.type === 'EXPRESS') {
+      put(body, h('p.empty', 'Express executions keep no history to list (as on AWS). ',
+        h('a', { href: `${link}/start` }, 'Start one'), ' to see its result, or open the ',
+        h('a', { href: `${link}?tab=definition` }, 'definition'), '.'));
+      return;
+    }
     executionsTab(body, arn, params, (t) => (timer = t), () => disposed);
   })();
   return { dispose: () => { disposed = true; clearTimeout(timer); } };
@@ -181,7 +187,7 @@ export function startPage(root, params, [arn]) {
       const from = params.get('from');
       if (from) {
         input = (await sfn('DescribeExecution', { executionArn: from })).input;
-      } else {
+      } else if (machine.type !== 'EXPRESS') {
         const last = (await sfn('ListExecutions', { stateMachineArn: arn, maxResults: 1 })).executions[0];
         if (last) input = (await sfn('DescribeExecution', { executionArn: last.executionArn })).input;
       }
@@ -203,7 +209,7 @@ export function startPage(root, params, [arn]) {
       msg.replaceChildren();
       return r;
     };
-    const cli = () => `aws stepfunctions start-execution --endpoint-url ${location.origin} --state-machine-arn ${shq(arn)}${name.value ? ` --name ${shq(name.value)}` : ''} --input ${shq(editor.value.trim())}`;
+    const cli = () => `aws stepfunctions ${machine.type === 'EXPRESS' ? 'start-sync-execution' : 'start-execution'} --endpoint-url ${location.origin} --state-machine-arn ${shq(arn)}${name.value ? ` --name ${shq(name.value)}` : ''} --input ${shq(editor.value.trim())}`;
     const start = async () => {
       const r = check();
       if (r.error) {
@@ -212,6 +218,16 @@ export function startPage(root, params, [arn]) {
         return;
       }
       try {
+        if (machine.type === 'EXPRESS') {
+          // Express executions keep no history to browse: run it synchronously
+          // and show the outcome here.
+          const res = await sfn('StartSyncExecution', { stateMachineArn: arn, name: name.value || undefined, input: editor.value });
+          msg.replaceChildren(h('div.card', { 'data-testid': 'sync-result' },
+            h('h3', 'Express execution ', statusBadge(res.status)),
+            res.error ? h('div.alert.error', h('strong', res.error), res.cause ? h('pre.cause', res.cause) : null) : null,
+            res.output !== undefined ? jsonView(res.output, { title: 'Output' }) : null));
+          return;
+        }
         const res = await sfn('StartExecution', { stateMachineArn: arn, name: name.value || undefined, input: editor.value });
         toast('Execution started');
         go(`/execution/${encodeURIComponent(res.executionArn)}`);

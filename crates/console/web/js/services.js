@@ -109,10 +109,13 @@ export function tablePage(root, params, [name]) {
   const more = h('button', { type: 'button', hidden: true }, 'Load more');
   const detail = h('aside.panel.open', h('p.muted.hint', 'Select an item to see it whole.'));
   let keys = [];
+  const cols = () => `grid-template-columns: repeat(${Math.max(1, keys.length)}, minmax(100px, 1fr)) 4fr`;
+  const header = h('div.trow.thead.itemrow');
   const list = new VList({
     rowHeight: 32,
     label: `Items of ${name}`,
-    render: (item) => h('div.trow.itemrow',
+    fit: true,
+    render: (item) => h('div.trow.itemrow', { style: cols() },
       ...keys.map((k) => h('span.key', String(plain(item[k]) ?? ''))),
       h('span.muted.preview', JSON.stringify(Object.fromEntries(Object.entries(item).filter(([k]) => !keys.includes(k)).map(([k, v]) => [k, plain(v)]))))),
     onpick: (item) => detail.replaceChildren(
@@ -123,7 +126,7 @@ export function tablePage(root, params, [name]) {
   put(clear(root), 
     h('nav.crumbs', h('a', { href: '#/tables' }, 'Tables'), ' › ', h('span', name)),
     h('div.pagehead', h('div.titlebox', h('h1', name)), h('div.actions', h('button', { type: 'button', onclick: () => copy(`aws dynamodb scan --endpoint-url ${location.origin} --table-name ${name}`, 'aws CLI command copied') }, 'Copy CLI'))),
-    h('div.graphwrap', h('div.graphcol', h('div.toolbar', count), list.el, more), detail));
+    h('div.graphwrap', h('div.graphcol', h('div.toolbar', count), h('div.table', header, list.el), more), detail));
   let items = [];
   let lastKey;
   const page = async () => {
@@ -143,6 +146,8 @@ export function tablePage(root, params, [name]) {
     try {
       const { Table } = await ddb('DescribeTable', { TableName: name });
       keys = (Table.KeySchema || []).map((k) => k.AttributeName);
+      header.setAttribute('style', cols());
+      header.replaceChildren(...keys.map((k) => h('span', k)), h('span', 'Other attributes'));
     } catch { /* the scan reports it */ }
     page();
   })();
