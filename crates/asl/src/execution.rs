@@ -114,6 +114,10 @@ pub enum Signal {
         error: Option<String>,
         cause: Option<String>,
     },
+    /// `RedriveExecution`: a failed, timed-out or aborted execution continues
+    /// from its unsuccessful states (ignored unless the execution has ended
+    /// unsuccessfully).
+    Redrive,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -243,6 +247,29 @@ struct ChildrenWait {
     /// Distributed Map: the Map Run's `MapRunStarted` event; children run as
     /// child executions whose events stay out of this history.
     map_run: Option<u64>,
+    /// How many children may run at once.
+    concurrency: usize,
+    /// Children that failed or were aborted: what a redrive runs again.
+    unsuccessful: Vec<(usize, FrameId)>,
+}
+
+impl Resume {
+    fn reenter(active: Active) -> Resume {
+        Resume::Enter {
+            state: active.state,
+            input: active.raw_input,
+        }
+    }
+}
+
+/// Where a frame picks up when its execution is redriven. Recorded only on
+/// the (cold) failure paths, so a successful run pays nothing for it.
+#[derive(Debug)]
+enum Resume {
+    /// Enter the state that failed again, with the input it had.
+    Enter { state: StateId, input: Value },
+    /// A Parallel or Map state: keep the children that succeeded, rerun the rest.
+    Children(Box<ChildrenWait>),
 }
 
 #[derive(Debug)]
@@ -260,6 +287,8 @@ struct Frame {
     /// A Distributed Map child starts a fresh variable scope: it cannot read
     /// the parent's variables.
     scope_root: bool,
+    /// Set when the frame ended unsuccessfully: where a redrive resumes it.
+    redrive: Option<Resume>,
 }
 
 /// Variable lookup through a frame and its ancestors' scopes.
@@ -290,6 +319,8 @@ pub struct Execution {
     rng: Rng,
     status: Status,
     now: Millis,
+    /// When the last `RedriveExecution` was applied (`$$.Execution.RedriveTime`).
+    redrive_time: Option<Millis>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -322,6 +353,7 @@ impl Execution {
             rng: Rng::new(seed),
             status: Status::Running,
             now,
+            redrive_time: None,
         };
         let started = details::execution_started(&input, &exec.info.role_arn);
         exec.push_event(0, EventType::ExecutionStarted, Some(started));
@@ -336,6 +368,7 @@ impl Execution {
             },
             detached: false,
             scope_root: true,
+            redrive: None,
         });
         if let Some(secs) = exec.machine.timeout_seconds {
             let id = exec.handle();
@@ -391,6 +424,13 @@ impl Execution {
     /// execution no longer waits for are ignored (the runtime may deliver a
     /// late result after a timeout or a sibling's failure).
     pub fn signal(&mut self, signal: Signal, now: Millis) {
+        if signal == Signal::Redrive {
+            // The one signal for an execution that has ended.
+            self.now = now.max(self.now);
+            self.redrive();
+            self.run();
+            return;
+        }
         if self.status != Status::Running {
             return;
         }
@@ -398,6 +438,7 @@ impl Execution {
         match signal {
             Signal::TimerFired(id) => self.timer_fired(id),
             Signal::Stop { error, cause } => self.abort(Failure { error, cause }),
+            Signal::Redrive => {}
             Signal::TaskStarted { task, worker } => self.task_started(task, worker),
             Signal::TaskSubmitted { task, output } => self.task_submitted(task, output),
             Signal::TaskHeartbeat { task } => self.task_heartbeat(task),
@@ -537,6 +578,9 @@ impl Execution {
         }
         if let Some(n) = self.info.redrive_count {
             ctx["Execution"]["RedriveCount"] = json!(n);
+        }
+        if let Some(t) = self.redrive_time {
+            ctx["Execution"]["RedriveTime"] = json!(format_millis(t));
         }
         if let Some(t) = token {
             ctx["Task"] = json!({ "Token": t });
@@ -735,7 +779,7 @@ impl Execution {
             let raw = active.raw_input.clone();
             match self.apply_path(fid, &active, state.input_path.as_ref(), raw) {
                 Ok(v) => active.effective = v,
-                Err(f) => return self.fail_frame(fid, f),
+                Err(f) => return self.fail_at(fid, &active, f),
             }
         }
         if state.query_language == QueryLanguage::Jsonata
@@ -754,7 +798,7 @@ impl Execution {
                 };
                 match result {
                     Ok(result) => self.complete(fid, active, result, &pass.result_path, None),
-                    Err(f) => self.fail_frame(fid, f),
+                    Err(f) => self.fail_at(fid, &active, f),
                 }
             }
             StateKind::Choice(c) => {
@@ -773,7 +817,7 @@ impl Execution {
                         Ok(false) => {}
                         Err(e) => {
                             let f = self.fail_in_state(fid, &active, e);
-                            return self.fail_frame(fid, f);
+                            return self.fail_at(fid, &active, f);
                         }
                     }
                 }
@@ -788,7 +832,7 @@ impl Execution {
                                 entered_id,
                                 "No Matches!",
                             );
-                            return self.fail_frame(fid, f);
+                            return self.fail_at(fid, &active, f);
                         }
                     },
                 };
@@ -809,7 +853,7 @@ impl Execution {
                     self.frames[fid].step = Step::Waiting { active, timer };
                     false
                 }
-                Err(f) => self.fail_frame(fid, f),
+                Err(f) => self.fail_at(fid, &active, f),
             },
             StateKind::Succeed => {
                 let effective = std::mem::take(&mut active.effective);
@@ -820,7 +864,7 @@ impl Execution {
                         self.end_frame(fid, Ok(out));
                         false
                     }
-                    Err(f) => self.fail_frame(fid, f),
+                    Err(f) => self.fail_at(fid, &active, f),
                 }
             }
             StateKind::Fail(fail) => {
@@ -856,13 +900,13 @@ impl Execution {
                 };
                 let error = match text(self, &fail.error, "ErrorPath") {
                     Ok(e) => e,
-                    Err(f) => return self.fail_frame(fid, f),
+                    Err(f) => return self.fail_at(fid, &active, f),
                 };
                 let cause = match text(self, &fail.cause, "CausePath") {
                     Ok(c) => c,
-                    Err(f) => return self.fail_frame(fid, f),
+                    Err(f) => return self.fail_at(fid, &active, f),
                 };
-                self.fail_frame(fid, Failure { error, cause })
+                self.fail_at(fid, &active, Failure { error, cause })
             }
             StateKind::Task(_) => {
                 active.retries = vec![0; self.retriers(fid, &active).len()];
@@ -916,11 +960,11 @@ impl Execution {
                                 ),
                             );
                             let f = self.fail_in_state(fid, active, e);
-                            return Some(self.fail_frame(fid, f));
+                            return Some(self.fail_at(fid, active, f));
                         }
                         Err(e) => {
                             let f = self.fail_in_state(fid, active, e);
-                            return Some(self.fail_frame(fid, f));
+                            return Some(self.fail_at(fid, active, f));
                         }
                     };
                     if matched {
@@ -950,7 +994,7 @@ impl Execution {
                             active.entered_id,
                             "No Matches!",
                         );
-                        self.fail_frame(fid, f)
+                        self.fail_at(fid, active, f)
                     }
                 }
             }
@@ -971,10 +1015,10 @@ impl Execution {
                 let error = text(&fail.error);
                 let cause = text(&fail.cause);
                 match (error, cause) {
-                    (Ok(error), Ok(cause)) => self.fail_frame(fid, Failure { error, cause }),
+                    (Ok(error), Ok(cause)) => self.fail_at(fid, active, Failure { error, cause }),
                     (Err(e), _) | (_, Err(e)) => {
                         let f = self.fail_in_state(fid, active, e);
-                        self.fail_frame(fid, f)
+                        self.fail_at(fid, active, f)
                     }
                 }
             }
@@ -1124,7 +1168,7 @@ impl Execution {
                     Ok(m) => Some(m),
                     Err(e) => {
                         let f = self.fail_in_state(fid, &active, e);
-                        return self.fail_frame(fid, f);
+                        return self.fail_at(fid, &active, f);
                     }
                 }
             }
@@ -1133,7 +1177,7 @@ impl Execution {
         let output =
             match self.apply_path(fid, &active, state.output_path.as_ref(), output_before_path) {
                 Ok(v) => v,
-                Err(f) => return self.fail_frame(fid, f),
+                Err(f) => return self.fail_at(fid, &active, f),
             };
         self.finish_exit(fid, active, output, assigned, next)
     }
@@ -1196,7 +1240,7 @@ impl Execution {
                     state.name
                 ),
             );
-            return self.fail_frame(fid, f);
+            return self.fail_at(fid, &active, f);
         }
         self.emit(fid, exited_event(&state.kind), exited);
         if let Some(vars) = assigned {
@@ -1224,7 +1268,13 @@ impl Execution {
 
     /// A failure that no retrier or catcher of this state can see: the frame
     /// (branch, iteration or execution) fails.
-    fn fail_frame(&mut self, fid: FrameId, failure: Failure) -> bool {
+    /// Ends the frame with `failure` raised by the state `active`; a
+    /// redrive enters that state again with the same input.
+    fn fail_at(&mut self, fid: FrameId, active: &Active, failure: Failure) -> bool {
+        self.frames[fid].redrive = Some(Resume::Enter {
+            state: active.state,
+            input: active.raw_input.clone(),
+        });
         self.end_frame(fid, Err(failure));
         false
     }
@@ -1307,7 +1357,7 @@ impl Execution {
                     }
                     Err(e) => {
                         let f = self.fail_in_state(fid, &active, e);
-                        self.fail_frame(fid, f)
+                        self.fail_at(fid, &active, f)
                     }
                 };
             }
@@ -1321,7 +1371,7 @@ impl Execution {
                         Ok(m) => Some(m),
                         Err(e) => {
                             let f = self.fail_in_state(fid, &active, e);
-                            return self.fail_frame(fid, f);
+                            return self.fail_at(fid, &active, f);
                         }
                     }
                 }
@@ -1337,7 +1387,7 @@ impl Execution {
                             active.entered_id,
                             msg,
                         );
-                        return self.fail_frame(fid, f);
+                        return self.fail_at(fid, &active, f);
                     }
                 };
             let exited = details::state_exited(&state.name, &output, assigned.as_ref());
@@ -1352,7 +1402,17 @@ impl Execution {
             self.runnable.push_back(fid);
             return false;
         }
-        self.fail_frame(fid, failure)
+        // A Parallel/Map whose children failed has already recorded which of
+        // them a redrive reruns; anything else enters the state again.
+        let children_recorded = matches!(
+            &self.frames[fid].redrive,
+            Some(Resume::Children(w)) if w.active.entered_id == active.entered_id
+        );
+        if children_recorded {
+            self.end_frame(fid, Err(failure));
+            return false;
+        }
+        self.fail_at(fid, &active, failure)
     }
 
     // ---- tasks ----------------------------------------------------------
@@ -1401,7 +1461,7 @@ impl Execution {
         {
             Ok(t) => t,
             Err(f) => {
-                self.fail_frame(fid, f);
+                self.fail_at(fid, &active, f);
                 return;
             }
         };
@@ -1413,7 +1473,7 @@ impl Execution {
         ) {
             Ok(t) => t,
             Err(f) => {
-                self.fail_frame(fid, f);
+                self.fail_at(fid, &active, f);
                 return;
             }
         };
@@ -1639,7 +1699,7 @@ impl Execution {
                     state.name
                 ),
             );
-            self.fail_frame(fid, f);
+            self.fail_at(fid, &w.active, f);
             self.runnable.push_back(fid);
             return;
         }
@@ -1898,6 +1958,8 @@ impl Execution {
                     tolerated_count: None,
                     tolerated_percentage: None,
                     map_run: None,
+                    concurrency: n,
+                    unsuccessful: Vec::new(),
                 };
                 for (i, &block) in p.branches.iter().enumerate() {
                     let child = self.spawn(fid, i, block, wait.inputs[i].clone(), started, false);
@@ -1950,7 +2012,7 @@ impl Execution {
                             Ok(v) => v,
                             Err(e) => {
                                 let f = self.fail_in_state(fid, &active, e.into_runtime_failure());
-                                self.fail_frame(fid, f);
+                                self.fail_at(fid, &active, f);
                                 return;
                             }
                         }
@@ -1982,7 +2044,7 @@ impl Execution {
                     match number(self, &m.max_concurrency, "MaxConcurrencyPath", false) {
                         Ok(v) => v.map(|v| v as usize).unwrap_or(0),
                         Err(f) => {
-                            self.fail_frame(fid, f);
+                            self.fail_at(fid, &active, f);
                             return;
                         }
                     };
@@ -2000,7 +2062,7 @@ impl Execution {
                 ) {
                     Ok(v) => v,
                     Err(f) => {
-                        self.fail_frame(fid, f);
+                        self.fail_at(fid, &active, f);
                         return;
                     }
                 };
@@ -2010,7 +2072,7 @@ impl Execution {
                         &active,
                         ExprFailure::runtime("ToleratedFailureCount cannot be negative."),
                     );
-                    self.fail_frame(fid, f);
+                    self.fail_at(fid, &active, f);
                     return;
                 }
                 let tolerated_percentage = match number(
@@ -2021,7 +2083,7 @@ impl Execution {
                 ) {
                     Ok(v) => v,
                     Err(f) => {
-                        self.fail_frame(fid, f);
+                        self.fail_at(fid, &active, f);
                         return;
                     }
                 };
@@ -2033,7 +2095,7 @@ impl Execution {
                             "ToleratedFailurePercentage must be between 0 and 100.",
                         ),
                     );
-                    self.fail_frame(fid, f);
+                    self.fail_at(fid, &active, f);
                     return;
                 }
                 // ItemSelector with `$$.Map.Item`.
@@ -2071,6 +2133,8 @@ impl Execution {
                     tolerated_count: tolerated_count.map(|c| c as u64),
                     tolerated_percentage,
                     map_run: None,
+                    concurrency: 0,
+                    unsuccessful: Vec::new(),
                 });
                 if m.distributed {
                     let label = m.label.clone().unwrap_or_else(|| self.uuid());
@@ -2090,6 +2154,7 @@ impl Execution {
                 } else {
                     max_concurrency.min(n)
                 };
+                wait.concurrency = limit;
                 let anchor = self.frames[fid].last_event;
                 for _ in 0..limit {
                     self.start_iteration(fid, &mut wait, m.processor, &name, anchor);
@@ -2219,6 +2284,7 @@ impl Execution {
             },
             detached,
             scope_root: child_execution,
+            redrive: None,
         });
         self.runnable.push_back(id);
         id
@@ -2293,6 +2359,7 @@ impl Execution {
             Err(failure) => {
                 wait.failed += 1;
                 wait.done += 1;
+                wait.unsuccessful.push((index, child));
                 let tolerated = wait.is_map && {
                     let total = wait.inputs.len().max(1) as f64;
                     let by_count = wait
@@ -2330,6 +2397,7 @@ impl Execution {
                     let running = std::mem::take(&mut wait.running);
                     for (i, f) in running {
                         self.abort_frame(f, anchor);
+                        wait.unsuccessful.push((i, f));
                         if wait.is_map && wait.map_run.is_none() {
                             self.record(
                                 parent,
@@ -2365,10 +2433,13 @@ impl Execution {
                         self.frames[parent].last_event = run;
                         self.emit(parent, EventType::MapRunFailed, Some(d));
                     }
-                    let active = wait.active;
+                    let active = wait.active.clone();
+                    // Where a redrive resumes if the failure ends the frame
+                    // (a retry or catch below takes the frame elsewhere).
+                    self.frames[parent].redrive = Some(Resume::Children(wait));
                     if failure.is_terminal() {
                         self.emit(parent, failed_type, Details::None);
-                        self.fail_frame(parent, failure);
+                        self.end_frame(parent, Err(failure));
                     } else {
                         self.state_error(parent, active, failure, Some(failed_type));
                     }
@@ -2428,16 +2499,18 @@ impl Execution {
     fn abort_frame(&mut self, fid: FrameId, anchor: u64) {
         self.runnable.retain(|&f| f != fid);
         let step = std::mem::replace(&mut self.frames[fid].step, Step::Done);
-        match step {
+        let resume = match step {
             Step::Task(w) => {
                 self.clear_task_timers(&w);
                 self.tasks.remove(&w.task);
                 self.effects.push(Effect::CancelTask(w.task));
                 self.record(fid, anchor, EventType::TaskStateAborted, Details::None);
+                Some(Resume::reenter(w.active))
             }
-            Step::Waiting { timer, .. } => {
+            Step::Waiting { active, timer } => {
                 self.cancel_timer(timer);
                 self.record(fid, anchor, EventType::WaitStateAborted, Details::None);
+                Some(Resume::reenter(active))
             }
             Step::Backoff { active, timer } => {
                 self.cancel_timer(timer);
@@ -2447,19 +2520,120 @@ impl Execution {
                     _ => EventType::TaskStateAborted,
                 };
                 self.record(fid, anchor, ty, Details::None);
+                Some(Resume::reenter(active))
             }
-            Step::Children(w) => {
-                for (_, child) in &w.running {
-                    self.abort_frame(*child, anchor);
+            Step::Children(mut w) => {
+                let running = std::mem::take(&mut w.running);
+                for &(_, child) in &running {
+                    self.abort_frame(child, anchor);
                 }
+                w.unsuccessful.extend(running);
                 let ty = if w.is_map {
                     EventType::MapStateAborted
                 } else {
                     EventType::ParallelStateAborted
                 };
                 self.record(fid, anchor, ty, Details::None);
+                Some(Resume::Children(w))
             }
-            Step::Enter { .. } | Step::Done => {}
+            Step::Enter { state, input } => Some(Resume::Enter { state, input }),
+            Step::Done => None,
+        };
+        self.frames[fid].redrive = resume;
+    }
+
+    // ---- redrive ------------------------------------------------------------
+
+    /// `RedriveExecution`: records `ExecutionRedriven` and resumes every frame
+    /// at its unsuccessful state. States that succeeded keep their results
+    /// and are not run again; Parallel branches and Map iterations that
+    /// succeeded keep theirs. Retry counters and the execution's
+    /// `TimeoutSeconds` start afresh.
+    fn redrive(&mut self) {
+        if matches!(self.status, Status::Running | Status::Succeeded { .. }) {
+            return;
+        }
+        let count = self.info.redrive_count.unwrap_or(0) + 1;
+        self.info.redrive_count = Some(count);
+        self.redrive_time = Some(self.now);
+        self.status = Status::Running;
+        let mut d = Map::new();
+        d.insert("redriveCount".into(), json!(count));
+        let prev = self.last_event_anywhere();
+        let anchor = self.push_event(prev, EventType::ExecutionRedriven, Some(d));
+        if let Some(secs) = self.machine.timeout_seconds {
+            let id = self.handle();
+            self.timers.insert(id, TimerOwner::Execution);
+            self.effects.push(Effect::SetTimer {
+                id,
+                due: self.now.saturating_add((secs as i64).saturating_mul(1000)),
+            });
+        }
+        self.resume_frame(0, anchor);
+    }
+
+    /// Puts a frame back to work from where it stopped (see [`Resume`]).
+    fn resume_frame(&mut self, fid: FrameId, anchor: u64) {
+        self.frames[fid].last_event = anchor;
+        let point = match self.frames[fid].redrive.take() {
+            Some(p) => Some(p),
+            // Stopped or timed out while running: its step is intact.
+            None => match std::mem::replace(&mut self.frames[fid].step, Step::Done) {
+                Step::Task(w) => Some(Resume::reenter(w.active)),
+                Step::Waiting { active, .. } | Step::Backoff { active, .. } => {
+                    Some(Resume::reenter(active))
+                }
+                Step::Children(w) => Some(Resume::Children(w)),
+                Step::Enter { state, input } => Some(Resume::Enter { state, input }),
+                Step::Done => None,
+            },
+        };
+        match point {
+            None => {}
+            Some(Resume::Enter { state, input }) => {
+                self.frames[fid].step = Step::Enter { state, input };
+                self.runnable.push_back(fid);
+            }
+            Some(Resume::Children(mut wait)) => {
+                let mut rerun = std::mem::take(&mut wait.unsuccessful);
+                rerun.append(&mut wait.running);
+                rerun.sort_unstable();
+                rerun.dedup();
+                for &(i, _) in &rerun {
+                    wait.outputs[i] = None;
+                }
+                wait.done = wait.outputs[..wait.next_index]
+                    .iter()
+                    .filter(|o| o.is_some())
+                    .count();
+                wait.failed = 0;
+                let machine = Arc::clone(&self.machine);
+                let state = &machine.block(self.frames[fid].block).states[wait.active.state];
+                let name = state.name.clone();
+                for (i, child) in rerun {
+                    let start = if wait.is_map && wait.map_run.is_none() {
+                        self.record(
+                            fid,
+                            anchor,
+                            EventType::MapIterationStarted,
+                            Some(details::map_iteration(&name, i)),
+                        )
+                    } else {
+                        anchor
+                    };
+                    self.resume_frame(child, start);
+                    wait.running.push((i, child));
+                }
+                if let StateKind::Map(m) = &state.kind {
+                    while wait.running.len() < wait.concurrency.max(1)
+                        && wait.next_index < wait.inputs.len()
+                    {
+                        self.start_iteration(fid, &mut wait, m.processor, &name, anchor);
+                    }
+                }
+                self.frames[fid].step = Step::Children(wait);
+                self.children_finished(fid);
+            }
         }
     }
 

@@ -61,8 +61,9 @@ pub struct Layout {
 pub const SELF_LOOP_ROOM: f64 = 26.0;
 
 /// Lays out `nodes` and `edges`. Node 0 is the entry (the start marker or `StartAt`); edges are
-/// in flow order, which decides which edges of a cycle point back.
-pub fn layout(nodes: &[Node], edges: &[Edge]) -> Layout {
+/// in flow order, which decides which edges of a cycle point back. `bottom`, if given, is put
+/// on a row of its own below everything else (the end marker).
+pub fn layout(nodes: &[Node], edges: &[Edge], bottom: Option<usize>) -> Layout {
     let pairs: Vec<(usize, usize)> = edges.iter().map(|e| (e.from, e.to)).collect();
     let back = rank::back_edges(nodes.len(), &pairs);
     let oriented: Vec<(usize, usize)> = pairs
@@ -70,7 +71,11 @@ pub fn layout(nodes: &[Node], edges: &[Edge]) -> Layout {
         .zip(&back)
         .map(|(&(a, b), &r)| if r { (b, a) } else { (a, b) })
         .collect();
-    let ranks = rank::longest_path(nodes.len(), &oriented, 2);
+    let mut ranks = rank::longest_path(nodes.len(), &oriented, 2);
+    if let Some(b) = bottom {
+        let others = (0..nodes.len()).filter(|&v| v != b).map(|v| ranks[v]).max();
+        ranks[b] = others.map_or(0, |r| r + 2);
+    }
 
     // The proper layered graph: real nodes first (same indices), then dummies.
     let mut graph = Layered::default();
@@ -135,12 +140,14 @@ pub fn layout(nodes: &[Node], edges: &[Edge]) -> Layout {
 
     // Rows: each as tall as its tallest member, centred.
     let mut layer_y = Vec::with_capacity(layers.len());
+    let mut layer_height = Vec::with_capacity(layers.len());
     let mut top = 0.0;
     for layer in &layers {
         let h = layer
             .iter()
             .map(|&v| graph.nodes[v].height)
             .fold(0.0, f64::max);
+        layer_height.push(h);
         layer_y.push(top + h / 2.0);
         top += h + LAYER_GAP;
     }
@@ -164,7 +171,15 @@ pub fn layout(nodes: &[Node], edges: &[Edge]) -> Layout {
         .fold(0.0, f64::max);
 
     let placed: Vec<Placed> = placed_all[..nodes.len()].to_vec();
-    let routes = route::routes(edges, &back, &chains, &placed_all, nodes.len());
+    let row_heights: Vec<f64> = graph.nodes.iter().map(|n| layer_height[n.layer]).collect();
+    let routes = route::routes(
+        edges,
+        &back,
+        &chains,
+        &placed_all,
+        &row_heights,
+        nodes.len(),
+    );
     Layout {
         nodes: placed,
         routes,
@@ -201,7 +216,7 @@ mod tests {
                 weight: 1.0,
             })
             .collect();
-        let l = layout(&boxes(4), &edges);
+        let l = layout(&boxes(4), &edges, None);
         for w in l.nodes.windows(2) {
             assert!(w[0].y < w[1].y);
             assert!((w[0].x - w[1].x).abs() < 1e-6);
@@ -225,7 +240,7 @@ mod tests {
             label: Some((60.0, 16.0)),
             weight: 1.0,
         });
-        let l = layout(&boxes(4), &edges);
+        let l = layout(&boxes(4), &edges, None);
         assert!(l.nodes[1].y < l.nodes[2].y && l.nodes[2].y < l.nodes[3].y);
         let r = &l.routes[3];
         assert!(r.back);
@@ -233,6 +248,22 @@ mod tests {
         // The loop goes round the side, not through node 2.
         let label = r.label.unwrap();
         assert!((label.0 - l.nodes[2].x).abs() > 50.0, "{label:?}");
+    }
+
+    #[test]
+    fn the_bottom_node_gets_the_last_row() {
+        // 0 → 1 → 2 → 3, and 0 → 3 (3 would sit right under 2 anyway), 0 → 4: 4 goes last.
+        let edges: Vec<Edge> = [(0, 1), (1, 2), (2, 3), (0, 4)]
+            .iter()
+            .map(|&(from, to)| Edge {
+                from,
+                to,
+                label: None,
+                weight: 1.0,
+            })
+            .collect();
+        let l = layout(&boxes(5), &edges, Some(4));
+        assert!(l.nodes[4].y > l.nodes[3].y);
     }
 
     #[test]
@@ -259,7 +290,7 @@ mod tests {
             label: Some((50.0, 16.0)),
             weight: 1.0,
         });
-        let l = layout(&boxes(6), &edges);
+        let l = layout(&boxes(6), &edges, None);
         let mut rects = l.nodes.clone();
         for r in &l.routes {
             if let (Some((x, y)), Some((w, h))) = (r.label, r.label_size) {

@@ -22,12 +22,16 @@ const PAD_X: f64 = 14.0;
 const PAD_Y: f64 = 9.0;
 const MIN_WIDTH: f64 = 130.0;
 const MAX_TEXT: f64 = 190.0;
+/// Captions (function names) may widen a box a little more than names do.
+const MAX_CAPTION: f64 = 230.0;
 const MARKER_WIDTH: f64 = 62.0;
 const MARKER_HEIGHT: f64 = 26.0;
 /// Padding inside a container and between its branches.
 const CONTAINER_PAD: f64 = 14.0;
 const LANE_PAD: f64 = 12.0;
 const LANE_GAP: f64 = 16.0;
+/// Offset of the cards stacked behind a Map's frame.
+pub const MAP_STACK: f64 = 6.0;
 /// Margin around the whole drawing.
 pub const MARGIN: f64 = 16.0;
 
@@ -86,6 +90,9 @@ pub struct ContainerBox {
     pub header_height: f64,
     /// Lanes (one per branch), top-left and size.
     pub lanes: Vec<(f64, f64, f64, f64)>,
+    /// Room kept right and below the frame for the "stack of cards" drawn behind a Map; the
+    /// frame is the box less this much in each direction.
+    pub stack: f64,
 }
 
 /// Everything placed, in absolute coordinates.
@@ -130,6 +137,7 @@ enum Item<'a> {
 
 /// A container's insides: its lanes, each with a laid-out scope, relative to the box.
 struct Inner<'a> {
+    stack: f64,
     header_height: f64,
     lanes: Vec<(f64, f64, f64, f64)>,
     branches: Vec<Measured<'a>>,
@@ -223,14 +231,23 @@ fn measure_scope(scope: &Scope, top: bool) -> Measured<'_> {
             label: e.label.as_ref().map(|l| label_size(l)),
             weight: match e.kind {
                 // The main flow should read as a straight line; error exits may bend.
-                EdgeKind::Start | EdgeKind::Next => 2.0,
+                EdgeKind::Start | EdgeKind::Next => 4.0,
                 EdgeKind::Choice | EdgeKind::Default => 1.0,
                 EdgeKind::End => 0.5,
-                EdgeKind::Catch => 0.1,
+                EdgeKind::Catch => 0.05,
             },
         })
         .collect();
-    let layout = layered::layout(&nodes, &lay_edges);
+    let end_marker = items.iter().position(|i| {
+        matches!(
+            i,
+            Item::Marker {
+                name: "__end__",
+                ..
+            }
+        )
+    });
+    let layout = layered::layout(&nodes, &lay_edges, end_marker);
     Measured {
         items,
         edges,
@@ -240,7 +257,10 @@ fn measure_scope(scope: &Scope, top: bool) -> Measured<'_> {
 
 /// Size of an edge label box.
 pub fn label_size(label: &str) -> (f64, f64) {
-    (text::width(label, SMALL_SIZE) + 10.0, SMALL_LINE + 2.0)
+    (
+        text::width(label, SMALL_SIZE) * 1.05 + 14.0,
+        SMALL_LINE + 2.0,
+    )
 }
 
 fn measure_state(state: &State) -> Item<'_> {
@@ -250,7 +270,7 @@ fn measure_state(state: &State) -> Item<'_> {
         .map(|l| text::width(l, NAME_MEASURE))
         .fold(0.0, f64::max);
     let raw_caption = caption(state);
-    let caption_width = text::width(&raw_caption, SMALL_SIZE).min(MAX_TEXT);
+    let caption_width = text::width(&raw_caption, SMALL_SIZE).min(MAX_CAPTION);
     let width = (name_width.max(caption_width) + 2.0 * PAD_X).max(MIN_WIDTH);
     let caption = text::fit(&raw_caption, SMALL_SIZE, width - 2.0 * PAD_X);
     let header_height = 2.0 * PAD_Y + lines.len() as f64 * NAME_LINE + SMALL_LINE;
@@ -283,6 +303,7 @@ fn measure_state(state: &State) -> Item<'_> {
         .fold(0.0, f64::max);
     let header_width = width.max(text::width(&raw_caption, SMALL_SIZE) + 2.0 * PAD_X);
     let box_width = header_width.max(lanes_width + 2.0 * CONTAINER_PAD);
+    let stack = if state.kind == "Map" { MAP_STACK } else { 0.0 };
     let box_height = header_height + lanes_height + CONTAINER_PAD;
     let mut lanes = Vec::new();
     let mut x = (box_width - lanes_width) / 2.0;
@@ -300,10 +321,11 @@ fn measure_state(state: &State) -> Item<'_> {
         measure: Measure {
             lines,
             caption: Some(caption),
-            width: box_width,
-            height: box_height,
+            width: box_width + stack,
+            height: box_height + stack,
         },
         inner: Some(Inner {
+            stack,
             header_height,
             lanes,
             branches,
@@ -317,7 +339,10 @@ fn caption(state: &State) -> String {
             let n = state.children.len();
             format!("Parallel · {n} branch{}", if n == 1 { "" } else { "es" })
         }
-        ("Map", _) => "Map · each item".to_string(),
+        ("Map", _) => match &state.map {
+            Some(map) => map.clone(),
+            None => "Map".to_string(),
+        },
         // A resource means a Task: the resource says more than the type.
         (_, Some(resource)) => resource.clone(),
         (kind, None) => kind.to_string(),
@@ -399,6 +424,7 @@ fn emit(m: &Measured, dx: f64, dy: f64, parent: Option<(usize, usize)>, g: &mut 
         g.containers.push(ContainerBox {
             node: node_index,
             header_height: inner.header_height,
+            stack: inner.stack,
             lanes: inner
                 .lanes
                 .iter()

@@ -61,6 +61,8 @@ pub struct State {
     pub children: Vec<Scope>,
     /// JSON-Pointer location of the state in the definition.
     pub location: String,
+    /// For a Map: how it runs (`Map · distributed · max 10 at once`).
+    pub map: Option<String>,
 }
 
 /// What the Retry badge shows.
@@ -337,7 +339,9 @@ fn read_state(name: &str, body: &Map<String, Value>, location: &str) -> Result<S
             }
         }
     }
+    let map = (kind == "Map").then(|| map_summary(body));
     Ok(State {
+        map,
         name: name.to_string(),
         resource: body
             .get("Resource")
@@ -349,6 +353,24 @@ fn read_state(name: &str, body: &Map<String, Value>, location: &str) -> Result<S
         children,
         location: location.to_string(),
     })
+}
+
+/// `Map · inline`, `Map · distributed · max 10 at once`.
+fn map_summary(body: &Map<String, Value>) -> String {
+    let mode = body
+        .get("ItemProcessor")
+        .and_then(|p| p.get("ProcessorConfig"))
+        .and_then(|c| c.get("Mode"))
+        .and_then(Value::as_str)
+        .unwrap_or("INLINE")
+        .to_lowercase();
+    let mut out = format!("Map · {mode}");
+    match body.get("MaxConcurrency").and_then(Value::as_u64) {
+        Some(0) | None => {}
+        Some(1) => out.push_str(" · one at a time"),
+        Some(n) => out.push_str(&format!(" · max {n} at once")),
+    }
+    out
 }
 
 fn read_retry(retry: Option<&Value>) -> Option<Retry> {
@@ -477,5 +499,6 @@ mod tests {
             "/States/M/ItemProcessor/States/I"
         );
         assert_eq!(scope.states[1].retry.as_ref().unwrap().max_attempts, 2);
+        assert_eq!(scope.states[1].map.as_deref(), Some("Map · inline"));
     }
 }

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 
 use crate::layered::{Edge, Placed, SELF_LOOP_ROOM};
 
+/// Rows taller than this are crossed in a straight line.
+const TALL_ROW: f64 = 72.0;
+
 /// An edge end on a side of a box: (where along the side it heads, edge index, is start).
 type PortUser = (f64, usize, bool);
 
@@ -53,11 +56,16 @@ pub struct Route {
 
 /// Routes every edge. `placed` holds real nodes first (`real_count` of them), then dummies;
 /// `chains` lists each edge's nodes from upper to lower end (empty for self-loops).
+///
+/// `row_heights[d]` is the height of the row dummy `d` sits in: an edge passing a tall row
+/// (a container beside it) runs straight down the whole row, so it never cuts a corner of
+/// the box beside it; it only bends in the gaps between rows.
 pub fn routes(
     edges: &[Edge],
     back: &[bool],
     chains: &[Vec<usize>],
     placed: &[Placed],
+    row_heights: &[f64],
     real_count: usize,
 ) -> Vec<Route> {
     // First pass: sides and middle points, in drawing direction.
@@ -71,10 +79,20 @@ pub fn routes(
         if back[i] {
             chain.reverse();
         }
-        let middle: Vec<(f64, f64)> = chain[1..chain.len() - 1]
-            .iter()
-            .map(|&d| (placed[d].x, placed[d].y))
-            .collect();
+        let direction = if back[i] { -1.0 } else { 1.0 };
+        let mut middle: Vec<(f64, f64)> = Vec::with_capacity(chain.len());
+        for &d in &chain[1..chain.len() - 1] {
+            let (x, y) = (placed[d].x, placed[d].y);
+            let half = row_heights[d] / 2.0;
+            // Ordinary rows get one smooth bend; only rows much taller than a state (a
+            // container beside the edge) are run straight through.
+            if row_heights[d] > TALL_ROW {
+                middle.push((x, y - direction * half));
+                middle.push((x, y + direction * half));
+            } else {
+                middle.push((x, y));
+            }
+        }
         let label_node = chain[1..chain.len() - 1]
             .iter()
             .find(|&&d| placed[d].width > 0.0 && d >= real_count);
@@ -82,10 +100,8 @@ pub fn routes(
         let first = middle.first().copied().unwrap_or((dst.x, dst.y));
         let last = middle.last().copied().unwrap_or((src.x, src.y));
         let (start_side, end_side) = if back[i] {
-            (
-                side_toward(src, first.0, Side::Top),
-                side_toward(dst, last.0, Side::Bottom),
-            )
+            // A loop leaves and re-enters on the side its dummies run along.
+            (side_of(src, first.0), side_of(dst, last.0))
         } else {
             (Side::Bottom, Side::Top)
         };
@@ -164,16 +180,9 @@ pub fn routes(
     drafts
 }
 
-/// The side of `b` facing a route that continues at horizontal position `x`: the left or
-/// right side if `x` is beyond the box, else `vertical`.
-fn side_toward(b: &Placed, x: f64, vertical: Side) -> Side {
-    if x > b.right() - 4.0 {
-        Side::Right
-    } else if x < b.left() + 4.0 {
-        Side::Left
-    } else {
-        vertical
-    }
+/// The side of `b` facing a route that continues at horizontal position `x`.
+fn side_of(b: &Placed, x: f64) -> Side {
+    if x >= b.x { Side::Right } else { Side::Left }
 }
 
 fn self_loop(edge: &Edge, b: &Placed) -> Route {
@@ -213,7 +222,14 @@ mod tests {
             label: None,
             weight: 1.0,
         }];
-        let r = &routes(&edges, &[false], &[vec![0, 2, 1]], &placed, 2)[0];
+        let r = &routes(
+            &edges,
+            &[false],
+            &[vec![0, 2, 1]],
+            &placed,
+            &[40.0, 40.0, 0.0],
+            2,
+        )[0];
         assert_eq!(r.points, [(50.0, 40.0), (50.0, 70.0), (50.0, 100.0)]);
         assert_eq!((r.start_side, r.end_side), (Side::Bottom, Side::Top));
     }
@@ -237,10 +253,47 @@ mod tests {
             label: None,
             weight: 1.0,
         }];
-        let r = &routes(&edges, &[true], &[vec![0, 2, 1]], &placed, 2)[0];
+        let r = &routes(
+            &edges,
+            &[true],
+            &[vec![0, 2, 1]],
+            &placed,
+            &[40.0, 40.0, 0.0],
+            2,
+        )[0];
         assert_eq!((r.start_side, r.end_side), (Side::Right, Side::Right));
         assert_eq!(r.points.first(), Some(&(100.0, 220.0)));
         assert_eq!(r.points.last(), Some(&(100.0, 20.0)));
+    }
+
+    #[test]
+    fn a_dummy_in_a_tall_row_runs_straight_down_the_row() {
+        let placed = [
+            at(50.0, 20.0),
+            at(50.0, 320.0),
+            Placed {
+                x: 200.0,
+                y: 170.0,
+                width: 0.0,
+                height: 0.0,
+            },
+        ];
+        let edges = [Edge {
+            from: 0,
+            to: 1,
+            label: None,
+            weight: 1.0,
+        }];
+        let r = &routes(
+            &edges,
+            &[false],
+            &[vec![0, 2, 1]],
+            &placed,
+            &[40.0, 40.0, 200.0],
+            2,
+        )[0];
+        assert_eq!(r.points[1], (200.0, 70.0));
+        assert_eq!(r.points[2], (200.0, 270.0));
     }
 
     #[test]
@@ -265,6 +318,7 @@ mod tests {
             &[false, false],
             &[vec![0, 2], vec![0, 1]],
             &placed,
+            &[40.0; 3],
             3,
         );
         assert!(rs[0].points[0].0 > rs[1].points[0].0);

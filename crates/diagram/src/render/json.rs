@@ -79,6 +79,8 @@ pub fn render(diagram: &Diagram) -> Value {
                 "x": round(n.x), "y": round(n.y),
                 "width": round(n.width), "height": round(n.height),
                 "headerHeight": round(c.header_height),
+                // A Map's frame is the box less `stack` right and below (cards behind it).
+                "stack": round(c.stack),
                 "branches": c.lanes.iter().map(|&(x, y, w, h)| json!({
                     "x": round(x), "y": round(y), "width": round(w), "height": round(h)
                 })).collect::<Vec<_>>(),

@@ -2,7 +2,9 @@
 //! containers nested. No colour is written on an element: everything comes from the
 //! stylesheet below through CSS variables, with a light and a dark palette (the OS
 //! preference, or a `dark`/`light` class or `data-theme` on an ancestor), so the console can
-//! theme it and colour states by status (`status-running`, `status-failed`, …).
+//! theme it and colour states by status (`status-running`, `status-succeeded`,
+//! `status-failed`, `status-caught`, `status-retrying`, `status-aborted`,
+//! `status-timed-out`, `status-not-started`).
 
 use std::fmt::Write;
 
@@ -103,6 +105,7 @@ const RULES: &str = r#"
 .baton-diagram .state-fail > .node-box { fill: var(--bd-fail-bg); stroke: var(--bd-fail-border); stroke-width: 1.6px; }
 .baton-diagram .state-succeed > .node-box { fill: var(--bd-succeed-bg); stroke: var(--bd-succeed-border); stroke-width: 1.6px; }
 .baton-diagram .container > .state > .node-box { fill: var(--bd-container-bg); stroke-dasharray: 6 3; }
+.baton-diagram .map-stack { fill: var(--bd-container-bg); stroke: var(--bd-node-border); stroke-dasharray: 6 3; }
 .baton-diagram .lane { fill: none; stroke: var(--bd-lane-border); stroke-dasharray: 3 3; }
 .baton-diagram .marker > .node-box { fill: var(--bd-marker-bg); stroke: var(--bd-node-border); }
 .baton-diagram .marker text { font-size: 12px; fill: var(--bd-muted); font-weight: 600; }
@@ -112,7 +115,7 @@ const RULES: &str = r#"
 .baton-diagram .edge-choice .edge-path { stroke: var(--bd-choice); }
 .baton-diagram .edge-default .edge-path { stroke: var(--bd-default); stroke-dasharray: 7 3; }
 .baton-diagram .edge-catch .edge-path { stroke: var(--bd-catch); stroke-dasharray: 4 3; }
-.baton-diagram .edge-back .edge-path { stroke-width: 1.8px; }
+.baton-diagram .edge[data-back] .edge-path { stroke-width: 1.8px; }
 .baton-diagram .edge-label rect { fill: var(--bd-label-bg); stroke: none; opacity: 0.92; }
 .baton-diagram .edge-choice .edge-label text { fill: var(--bd-choice); }
 .baton-diagram .edge-default .edge-label text { fill: var(--bd-default); }
@@ -125,7 +128,9 @@ const RULES: &str = r#"
 .baton-diagram .state.status-succeeded > .node-box { fill: var(--bd-succeeded-bg); stroke: var(--bd-succeeded); stroke-width: 2px; }
 .baton-diagram .state.status-failed > .node-box { fill: var(--bd-failed-bg); stroke: var(--bd-failed); stroke-width: 2.5px; }
 .baton-diagram .state.status-caught > .node-box { fill: var(--bd-caught-bg); stroke: var(--bd-caught); stroke-width: 2px; }
-.baton-diagram .state:is(.status-aborted, .status-cancelled, .status-timed_out) > .node-box { fill: var(--bd-aborted-bg); stroke: var(--bd-aborted); stroke-width: 2px; }
+.baton-diagram .state.status-retrying > .node-box { fill: var(--bd-running-bg); stroke: var(--bd-caught); stroke-width: 2.5px; stroke-dasharray: 6 3; }
+.baton-diagram .state:is(.status-aborted, .status-cancelled, .status-timed-out, .status-timed_out) > .node-box { fill: var(--bd-aborted-bg); stroke: var(--bd-aborted); stroke-width: 2px; }
+.baton-diagram .state.status-not-started > .node-box { stroke-dasharray: 5 3; }
 .baton-diagram .container > .state[class*="status-"] > .node-box { fill-opacity: 0.35; }
 "#;
 
@@ -214,11 +219,28 @@ fn node(out: &mut String, g: &Geometry, index: usize, n: &NodeBox) {
         let container = &g.containers[c];
         let _ = writeln!(
             out,
-            r#"<g class="container container-{}" data-state="{}">"#,
-            n.kind.to_lowercase(),
-            xml(&n.name)
+            r#"<g class="container" data-state="{}" data-type="{}">"#,
+            xml(&n.name),
+            n.kind.to_lowercase()
         );
-        state_box(out, index, n, Some(container.header_height));
+        let stack = container.stack;
+        // A Map is a stack of cards behind its frame: many iterations of the same steps.
+        for offset in [stack, stack / 2.0].into_iter().filter(|o| *o > 0.0) {
+            let _ = writeln!(
+                out,
+                r#"<rect class="map-stack" x="{}" y="{}" width="{}" height="{}" rx="8"/>"#,
+                num(n.x + offset),
+                num(n.y + offset),
+                num(n.width - stack),
+                num(n.height - stack)
+            );
+        }
+        let frame = NodeBox {
+            width: n.width - stack,
+            height: n.height - stack,
+            ..n.clone()
+        };
+        state_box(out, index, &frame, Some(container.header_height));
         for (b, &(x, y, w, h)) in container.lanes.iter().enumerate() {
             let _ = writeln!(
                 out,
@@ -249,9 +271,15 @@ fn state_box(out: &mut String, index: usize, n: &NodeBox, header: Option<f64>) {
     } else {
         format!("{}, {} state", n.name, n.kind)
     };
+    // States are focusable buttons (the console opens their details); markers are not.
+    let interactive = if n.marker {
+        r#"role="img""#
+    } else {
+        r#"tabindex="0" role="button""#
+    };
     let _ = write!(
         out,
-        r#"<g class="{class}" data-state="{}" id="state-{index}" tabindex="0" role="button" aria-label="{}">"#,
+        r#"<g class="{class}" data-state="{}" id="state-{index}" {interactive} aria-label="{}">"#,
         xml(&n.name),
         xml(&aria)
     );
@@ -305,11 +333,8 @@ fn state_box(out: &mut String, index: usize, n: &NodeBox, header: Option<f64>) {
         }
     }
     if let Some(retry) = &n.retry {
-        let label = if retry.rules == 1 {
-            format!("↻ {}", retry.max_attempts)
-        } else {
-            format!("↻ {}×{}", retry.rules, retry.max_attempts)
-        };
+        // The most retries any retrier allows; the tooltip lists them all.
+        let label = format!("↻ {}", retry.max_attempts);
         let w = text::width(&label, SMALL_SIZE) + 10.0;
         let h = 16.0;
         let x = n.x + n.width - w - 6.0;
@@ -332,10 +357,11 @@ fn state_box(out: &mut String, index: usize, n: &NodeBox, header: Option<f64>) {
 
 fn edge(out: &mut String, e: &EdgeLine) {
     let kind = e.kind.as_str();
-    let back = if e.back { " edge-back" } else { "" };
+    // Loops are marked with an attribute, keeping the class list to the contract's.
+    let back = if e.back { r#" data-back="true""# } else { "" };
     let _ = write!(
         out,
-        r#"<g class="edge edge-{kind}{back}" data-from="{}" data-to="{}">"#,
+        r#"<g class="edge edge-{kind}" data-from="{}" data-to="{}"{back}>"#,
         xml(&e.from),
         xml(&e.to)
     );
