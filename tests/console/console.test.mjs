@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { chromium } from 'playwright-core';
 import { ROOT, ROLE, startBaton, deployLottery, waitClosed } from './server.mjs';
 
@@ -273,6 +274,35 @@ test('re-run prefills the input; stop ends a running execution; copy gives the a
   await page.waitForSelector('[data-testid=status]:text("ABORTED")');
   await page.waitForSelector(`${node('Nap')}.status-aborted`);
   assert.equal((await baton.sfn('DescribeExecution', { executionArn })).status, 'ABORTED');
+});
+
+test('redrive continues a failed execution from its failed state, live', async () => {
+  await baton.lambda('POST', '/2015-03-31/functions', {
+    FunctionName: 'Flaky', Runtime: 'python3.12', Role: ROLE, Handler: 'flaky.lambda_handler', Timeout: 30,
+    Code: { S3Bucket: 'hot-reload', S3Key: path.join(ROOT, 'tests/console/fixtures/lottery') },
+  });
+  const def = {
+    StartAt: 'Prepare',
+    States: {
+      Prepare: { Type: 'Pass', Next: 'Flaky' },
+      Flaky: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:Flaky', End: true },
+    },
+  };
+  const { stateMachineArn } = await baton.sfn('CreateStateMachine', { name: 'Redrivable', definition: JSON.stringify(def), roleArn: ROLE });
+  const flag = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'baton-flag-')), 'ready');
+  const { executionArn } = await baton.sfn('StartExecution', { stateMachineArn, input: JSON.stringify({ flag }) });
+  assert.equal((await waitClosed(baton, executionArn)).status, 'FAILED');
+  await page.goto(hash(`/execution/${encodeURIComponent(executionArn)}`));
+  await page.waitForSelector(`${node('Flaky')}.status-failed`);
+  fs.writeFileSync(flag, 'yes');
+  await page.click('[data-testid=redrive]');
+  await page.waitForSelector(`${node('Flaky')}.status-succeeded`, { timeout: 30000 });
+  await page.waitForSelector('[data-testid=status]:text("SUCCEEDED")');
+  assert.equal((await baton.sfn('DescribeExecution', { executionArn })).status, 'SUCCEEDED');
+  // The first, failed run is still there to read.
+  await page.click(node('Flaky'));
+  await page.waitForSelector('.runpicker >> text=Run 2 of 2');
+  assert.equal(await page.getAttribute(node('Prepare'), 'data-status'), 'succeeded');
 });
 
 test('an Express machine runs synchronously from the start page', async () => {

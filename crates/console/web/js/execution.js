@@ -99,7 +99,7 @@ class ExecutionPage {
     source.addEventListener('end', async (m) => {
       source.close();
       Object.assign(this.desc, JSON.parse(m.data));
-      this.liveDone = true;
+      this.liveDone = !this.redriving;
       this.queueRender();
     });
     source.addEventListener('error', (m) => {
@@ -142,8 +142,13 @@ class ExecutionPage {
   /** Everything that depends on the history, re-drawn after new events. */
   refresh() {
     if (!this.model) return;
-    const status = this.liveDone ? this.desc.status : this.model.status === 'RUNNING' ? this.desc.status : this.model.status;
-    if (this.model.status !== 'RUNNING') this.desc.status = this.model.status;
+    // The history decides once it has the execution's end; until a redrive
+    // we asked for shows up in it, the execution counts as running again.
+    if (this.redriving && (this.model.redriveCount || 0) > this.redriveBase) this.redriving = false;
+    let status = this.model.status === 'RUNNING' ? this.desc.status : this.model.status;
+    if (this.redriving) status = 'RUNNING';
+    else if (this.model.status !== 'RUNNING') this.desc.status = this.model.status;
+    if (this.liveDone) status = this.desc.status;
     this.status = status;
     this.renderHead();
     this.renderBanner();
@@ -163,6 +168,8 @@ class ExecutionPage {
         h('a.button.primary', { href: startLink, 'data-testid': 'rerun' }, 'Re-run'),
         h('a.button', { href: `${startLink}&edit=1` }, 'Edit input & re-run'),
         running ? h('button.danger', { type: 'button', 'data-testid': 'stop', onclick: () => this.stop() }, 'Stop') : null,
+        ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(this.status) && !this.arn.includes(':express:')
+          ? h('button', { type: 'button', 'data-testid': 'redrive', title: 'Continue from the unsuccessful states (RedriveExecution)', onclick: () => this.redrive() }, 'Redrive') : null,
         h('button', { type: 'button', title: 'The aws CLI command that starts this execution again', onclick: () => copy(this.cli(), 'aws CLI command copied') }, 'Copy CLI'),
         h('button', { type: 'button', onclick: () => this.exportJson() }, 'Export')));
   }
@@ -174,6 +181,22 @@ class ExecutionPage {
 
   exportJson() {
     download(`${this.desc.name}.json`, JSON.stringify({ execution: this.desc, definition: this.definition, events: this.model.events }, null, 2));
+  }
+
+  async redrive() {
+    try {
+      await sfn('RedriveExecution', { executionArn: this.arn });
+      toast('Execution redriven');
+      // Watch it again from where the history is.
+      this.redriving = true;
+      this.redriveBase = this.model.redriveCount || 0;
+      this.liveDone = false;
+      Object.assign(this.desc, { status: 'RUNNING', stopDate: undefined, error: undefined, cause: undefined, output: undefined });
+      this.listen();
+      this.refresh();
+    } catch (e) {
+      toast(`${e.code}: ${e.message}`, 'error');
+    }
   }
 
   async stop() {

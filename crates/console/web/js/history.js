@@ -153,6 +153,15 @@ export class ExecutionModel {
       else if (t === 'ExecutionFailed') { this.status = 'FAILED'; Object.assign(this.execution, { error: d.error, cause: d.cause }); }
       else if (t === 'ExecutionTimedOut') { this.status = 'TIMED_OUT'; Object.assign(this.execution, { error: d.error, cause: d.cause }); }
       else if (t === 'ExecutionAborted') { this.status = 'ABORTED'; Object.assign(this.execution, { error: d.error, cause: d.cause }); }
+      else if (t === 'ExecutionRedriven') {
+        // What was unfinished stays as it ended; the redrive runs those states again.
+        for (const r of this.runs) if (!r.exited && !r.closed) r.closed = this.runStatus(r);
+        this.status = 'RUNNING';
+        this.redriveCount = d.redriveCount;
+        delete this.execution.error;
+        delete this.execution.cause;
+        delete this.execution.output;
+      }
       this.info.set(e.id, { scope, run });
       return;
     }
