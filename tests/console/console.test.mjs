@@ -386,5 +386,6 @@ test('functions, tables and mailbox pages', async () => {
   await shot(page, 'machines-after');
   await page.goto(hash(`/machine/${encodeURIComponent(lottery)}`));
   await page.waitForSelector('.exrow[data-execution]');
+  await page.waitForSelector('[data-testid=diagram] g.state[data-state="Validate Winners"]');
   await shot(page, 'executions');
 });

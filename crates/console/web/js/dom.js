@@ -52,6 +52,14 @@ export function time(sec) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+/** Like {@link time}, without the date when it is today. */
+export function shortTime(sec) {
+  const full = time(sec);
+  if (sec === undefined || sec === null) return full;
+  const d = new Date(sec * 1000);
+  return d.toDateString() === new Date().toDateString() ? full.slice(11) : full;
+}
+
 /** A duration in milliseconds, human-sized. */
 export function duration(ms) {
   if (ms === undefined || ms === null || Number.isNaN(ms)) return '–';

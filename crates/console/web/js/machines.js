@@ -1,6 +1,6 @@
 // State machines: the list, one machine with its executions, starting an
 // execution, and creating or editing a definition.
-import { h, put, clear, time, ago, arnName, statusBadge, toast, copy, shq, errorBox, tabs } from './dom.js';
+import { h, put, clear, time, shortTime, ago, arnName, statusBadge, toast, copy, shq, errorBox, tabs } from './dom.js';
 import { sfn, getJson, getText, q } from './api.js';
 import { jsonView, parseLocated, pretty, tryParse } from './json.js';
 import { VList } from './vlist.js';
@@ -93,7 +93,13 @@ export function machinePage(root, params, [arn]) {
         h('a', { href: `${link}?tab=definition` }, 'definition'), '.'));
       return;
     }
-    executionsTab(body, arn, params, (t) => (timer = t), () => disposed);
+    // The executions beside the workflow they run.
+    const list = h('div.maincol');
+    const side = h('div.canvas.static.side', { 'data-testid': 'diagram' }, h('p.loading', 'Drawing…'));
+    put(body, h('div.machinecols', list, side));
+    executionsTab(list, arn, params, (t) => (timer = t), () => disposed);
+    getText(`/_baton/console/diagram.svg?${q({ arn })}`).then((svg) => { side.innerHTML = svg; },
+      (e) => side.replaceChildren(errorBox(e, 'The diagram cannot be drawn')));
   })();
   return { dispose: () => { disposed = true; clearTimeout(timer); } };
 }
@@ -122,8 +128,8 @@ function executionsTab(body, arn, params, setTimer, disposed) {
     render: (e) => h('div.trow.exrow', { 'data-execution': e.name },
       h('span.name', h('a', { href: `#/execution/${encodeURIComponent(e.executionArn)}`, tabindex: '-1' }, e.name)),
       h('span', statusBadge(e.status)),
-      h('span', time(e.startDate)),
-      h('span', e.stopDate ? time(e.stopDate) : '–'),
+      h('span', { title: time(e.startDate) }, shortTime(e.startDate)),
+      h('span', { title: e.stopDate ? time(e.stopDate) : '' }, e.stopDate ? shortTime(e.stopDate) : '–'),
       h('span', e.stopDate ? `${((e.stopDate - e.startDate)).toFixed(3)} s` : '')),
     onpick: (e) => go(`/execution/${encodeURIComponent(e.executionArn)}`),
   });
