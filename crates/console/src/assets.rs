@@ -35,6 +35,8 @@ static ASSETS: &[Asset] = assets![
     "js/vlist.js" => JS,
     "js/machines.js" => JS,
     "js/execution.js" => JS,
+    "js/views.js" => JS,
+    "js/panel.js" => JS,
     "js/services.js" => JS,
 ];
 
@@ -96,4 +98,46 @@ pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
         response.headers_mut().insert(header::ETAG, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file under `web/` ships: a module the page imports but this
+    /// table forgot would be a 404 only a browser notices.
+    #[test]
+    fn every_web_file_is_embedded() {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, root, out);
+                } else {
+                    let rel = path
+                        .strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    out.push(rel);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+        let mut files = Vec::new();
+        walk(&root, &root, &mut files);
+        for f in files.iter().filter(|f| *f != "index.html") {
+            assert!(
+                ASSETS.iter().any(|a| a.path == f),
+                "web/{f} is not in ASSETS"
+            );
+        }
+        for a in ASSETS.iter().filter(|a| a.path.starts_with("js/")) {
+            assert!(
+                INDEX.contains(&format!("/console/{}", a.path)),
+                "index.html does not preload {}",
+                a.path
+            );
+        }
+    }
 }
