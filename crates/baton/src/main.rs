@@ -1,5 +1,6 @@
 //! The `baton` command line.
 
+mod demo;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The seed's lottery tutorial, deployed and drawn on a local Baton.
+    Demo(demo::DemoArgs),
     /// Serve the AWS APIs (Step Functions today) on one port, durably.
     Serve(serve::ServeArgs),
     /// Check state machine definitions the way CreateStateMachine does.
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::demo(args),
         Command::Validate { files, json } => validate(&files, json),
         Command::Run {
             file,
