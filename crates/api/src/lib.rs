@@ -18,11 +18,12 @@ mod error;
 mod lambda;
 mod protocol;
 mod sfn;
+mod sns;
 
 use std::future::Future;
 
 use axum::Router;
-use axum::routing::{any, post};
+use axum::routing::{any, get, post};
 
 pub use auth::Credentials;
 pub use error::ApiError;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub tables: std::sync::Arc<tables::Tables>,
     /// Lambda functions; without them the Lambda API answers ServiceException.
     pub functions: Option<functions::Registry>,
+    /// SNS topics; without them the SNS API answers InternalError.
+    pub topics: Option<topics::Topics>,
 }
 
 impl AppState {
@@ -82,12 +85,19 @@ impl AppState {
             config: std::sync::Arc::new(config),
             tables: std::sync::Arc::new(tables::Tables::in_memory()),
             functions: None,
+            topics: None,
         }
     }
 
     /// Serves DynamoDB from `tables` (e.g. SQLite-backed).
     pub fn with_tables(mut self, tables: std::sync::Arc<tables::Tables>) -> AppState {
         self.tables = tables;
+        self
+    }
+
+    /// Serves the SNS API (and the mailbox) from `topics`.
+    pub fn with_topics(mut self, topics: topics::Topics) -> AppState {
+        self.topics = Some(topics);
         self
     }
 
@@ -102,7 +112,15 @@ impl AppState {
 /// `GetActivityTask` long-polls for up to 60 s and must not be cut short.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", post(protocol::dispatch))
+        .route("/", post(protocol::dispatch).get(sns::get))
+        .route(
+            "/_baton/mailbox",
+            get(sns::mailbox).delete(sns::clear_mailbox),
+        )
+        .route(
+            "/_baton/sns/SimpleNotificationService.pem",
+            get(sns::signing_cert),
+        )
         .route("/2015-03-31/functions", any(lambda::handle))
         .route("/2015-03-31/functions/{*rest}", any(lambda::handle))
         .fallback(protocol::not_found)

@@ -61,6 +61,10 @@ async fn run(args: DemoArgs) -> Result<ExitCode> {
         region: "us-east-1".into(),
         account: "123456789012".into(),
         auth: None,
+        smtp_url: None,
+        mail_from: "no-reply@sns.amazonaws.com".into(),
+        // Confirmed the way a reader of the tutorial does: through the link.
+        auto_confirm: false,
     };
     let account = serve_args.account.clone();
     let baton = serve::start(&serve_args).await?;

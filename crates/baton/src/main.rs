@@ -1,6 +1,7 @@
 //! The `baton` command line.
 
 mod demo;
+mod mail;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Serve the AWS APIs (Step Functions today) on one port, durably.
     Serve(serve::ServeArgs),
+    /// List the e-mails SNS delivered to Baton's mailbox.
+    Mail(mail::MailArgs),
     /// Check state machine definitions the way CreateStateMachine does.
     Validate {
         /// Definition files (ASL JSON).
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::demo(args),
+        Command::Mail(args) => mail::mail(args).map(|()| ExitCode::SUCCESS),
         Command::Validate { files, json } => validate(&files, json),
         Command::Run {
             file,

@@ -46,6 +46,18 @@ pub struct ServeArgs {
     /// minutes apart. Without --auth, any credentials are accepted.
     #[arg(long, value_name = "FILE")]
     pub auth: Option<PathBuf>,
+    /// Send SNS e-mail over SMTP instead of into Baton's mailbox:
+    /// `smtp://host:port` (plain), `smtp://host:port?tls=required`
+    /// (STARTTLS), `smtps://user:password@host:port` (TLS with auth).
+    #[arg(long, value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// Sender address of SNS e-mail.
+    #[arg(long, default_value = "no-reply@sns.amazonaws.com")]
+    pub mail_from: String,
+    /// Confirm SNS e-mail and HTTP/S subscriptions at once, without a
+    /// confirmation message (scripts, tests).
+    #[arg(long)]
+    pub auto_confirm: bool,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +173,23 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
         python: None,
     })
     .context("cannot open the functions")?;
-    let dispatcher = functions::LambdaDispatcher::new(functions.clone(), Arc::new(NoIntegrations));
+    // SNS topics (their links point back to this server).
+    let mut sns = topics::Settings::new(
+        args.region.clone(),
+        args.account.clone(),
+        format!("http://{endpoint_host}:{}", local.port()),
+    );
+    sns.auto_confirm = args.auto_confirm;
+    sns.smtp_url = args.smtp_url.clone();
+    sns.mail_from = args.mail_from.clone();
+    sns.db_path = (!args.in_memory).then(|| args.data_dir.join("topics.sqlite3"));
+    let topics = topics::Topics::open(sns).context("cannot open the topics")?;
+    topics
+        .start(Some(functions.clone()))
+        .context("cannot start SNS deliveries")?;
+    // Task dispatch: sns:publish, then Lambda, then nothing.
+    let lambda = functions::LambdaDispatcher::new(functions.clone(), Arc::new(NoIntegrations));
+    let dispatcher = topics::SnsDispatcher::new(topics.clone(), Arc::new(lambda));
     let engine = Engine::open(Arc::clone(&store), config, Arc::new(dispatcher))
         .await
         .context("cannot open the engine")?;
@@ -184,7 +212,8 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
         .context("cannot load the tables")?;
     let state = api::AppState::new(engine.clone(), api_config)
         .with_tables(Arc::new(tables))
-        .with_functions(functions);
+        .with_functions(functions)
+        .with_topics(topics);
     let banner = format!(
         "Baton ready on http://{local} ({} store, {} running executions resumed, {} ms{auth})",
         if args.in_memory {
