@@ -63,6 +63,11 @@ fn say(line: impl AsRef<str>) {
     let _ = std::io::stdout().flush();
 }
 
+/// One deployed resource and what was done to it, in aligned columns.
+fn row(resource: impl std::fmt::Display, what: impl std::fmt::Display) {
+    say(format!("  ✓ {:<48} {what}", resource.to_string()));
+}
+
 pub async fn deploy(c: &Client, account: &str, email: &str) -> Result<Deployed> {
     say("Deploying the tutorial's resources through Baton's APIs:");
     tables(c).await?;
@@ -89,10 +94,10 @@ async fn tables(c: &Client) -> Result<()> {
             c.json("DynamoDB_20120810.CreateTable", key(name)).await,
             "ResourceInUseException",
         )?;
-        say(format!(
-            "  ✓ DynamoDB table {name:<32} {}",
-            if made { "created" } else { "exists" }
-        ));
+        row(
+            format!("DynamoDB table {name}"),
+            if made { "created" } else { "exists" },
+        );
     }
     let items: Value = serde_json::from_str(EMPLOYEES).context("request-items.json")?;
     let count = items[EMPLOYEE_TABLE].as_array().map_or(0, Vec::len);
@@ -129,10 +134,10 @@ async fn tables(c: &Client) -> Result<()> {
         )
         .await?;
     }
-    say(format!(
-        "  ✓ index {SERIAL_INDEX:<38} {}",
-        if has_index { "exists" } else { "created" }
-    ));
+    row(
+        format!("index {SERIAL_INDEX} on {EMPLOYEE_TABLE}"),
+        if has_index { "exists" } else { "created" },
+    );
     Ok(())
 }
 
@@ -204,7 +209,7 @@ async fn functions(c: &Client, account: &str) -> Result<Vec<String>> {
             .as_str()
             .ok_or_else(|| anyhow!("Lambda answered without a FunctionArn for {name}"))?
             .to_string();
-        say(format!("  ✓ Lambda function {name:<32} {what}"));
+        row(format!("Lambda function {name}"), what);
         arns.push(arn);
     }
     Ok(arns)
@@ -225,7 +230,7 @@ async fn topic(c: &Client, email: &str) -> Result<String> {
         .await?;
     let topic_arn =
         aws::xml_text(&created, "TopicArn").ok_or_else(|| anyhow!("CreateTopic: no TopicArn"))?;
-    say(format!("  ✓ SNS topic {TOPIC:<38} {topic_arn}"));
+    row(format!("SNS topic {TOPIC}"), &topic_arn);
     let listed = c
         .query("ListSubscriptionsByTopic", &[("TopicArn", &topic_arn)])
         .await?;
@@ -255,9 +260,10 @@ async fn topic(c: &Client, email: &str) -> Result<String> {
     if status != 200 {
         bail!("following the confirmation link answered HTTP {status}: {body}");
     }
-    say(format!(
-        "  ✓ e-mail subscription {email:<27} confirmed (followed the link in the mailbox)"
-    ));
+    row(
+        format!("e-mail subscription {email}"),
+        "confirmed (followed the link in the mailbox)",
+    );
     Ok(topic_arn)
 }
 
@@ -378,7 +384,7 @@ async fn state_machine(
             (arn, "created")
         }
     };
-    say(format!("  ✓ state machine {STATE_MACHINE:<34} {what}"));
+    row(format!("state machine {STATE_MACHINE}"), what);
     Ok(arn)
 }
 

@@ -127,7 +127,8 @@ pub async fn run(c: &Client, deployed: &Deployed, exception: bool) -> Result<Out
         say(format!(
             "\n⚠ {} of the {} employees have already won, so no draw of {NUM_OF_WINNERS} can find only new winners.\n  \
              The state machine's Choice loops back to \"Random Select Winners\" for ever; like AWS, Baton ends\n  \
-             the execution when its history reaches {MAX_HISTORY_EVENTS} events. Run `baton demo --reset` to clear past winners.",
+             the execution when its history reaches {MAX_HISTORY_EVENTS} events (a minute or two here, about 2,000 draws).\n  \
+             Run `baton demo --reset` to clear past winners.",
             past.len(),
             staff.len()
         ));
@@ -155,7 +156,7 @@ async fn follow(c: &Client, arn: &str, hopeless: bool) -> Result<Outcome> {
                 json!({
                     "executionArn": arn,
                     "reverseOrder": true,
-                    "maxResults": 1000,
+                    "maxResults": if quiet { 20 } else { 1000 },
                     "includeExecutionData": true,
                 }),
             )
@@ -189,7 +190,7 @@ async fn follow(c: &Client, arn: &str, hopeless: bool) -> Result<Outcome> {
                     ));
                 }
             }
-            if let Some(closed) = closing(e) {
+            if closing(e) {
                 print_event(e, at);
                 let d = c
                     .json(
@@ -197,7 +198,6 @@ async fn follow(c: &Client, arn: &str, hopeless: bool) -> Result<Outcome> {
                         json!({ "executionArn": arn }),
                     )
                     .await?;
-                let _ = closed;
                 return Ok(Outcome {
                     execution_arn: arn.to_string(),
                     status: d["status"].as_str().unwrap_or("UNKNOWN").to_string(),
@@ -212,21 +212,22 @@ async fn follow(c: &Client, arn: &str, hopeless: bool) -> Result<Outcome> {
         if quiet && last_report.elapsed() >= Duration::from_secs(2) {
             last_report = Instant::now();
             say(format!(
-                "  … {draws} draws so far, {last_id} of {MAX_HISTORY_EVENTS} history events"
+                "  … still redrawing: {last_id} of {MAX_HISTORY_EVENTS} history events"
             ));
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        // While the loop redraws, poll lightly: the history grows by
+        // thousands of events and each poll would otherwise copy them.
+        let pause = if quiet { 500 } else { 10 };
+        tokio::time::sleep(Duration::from_millis(pause)).await;
     }
 }
 
-/// The closing event types of an execution.
-fn closing(e: &Value) -> Option<&str> {
-    let ty = e["type"].as_str()?;
+/// Whether `e` closes the execution.
+fn closing(e: &Value) -> bool {
     matches!(
-        ty,
-        "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted"
+        e["type"].as_str(),
+        Some("ExecutionSucceeded" | "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted")
     )
-    .then_some(ty)
 }
 
 fn print_event(e: &Value, at: f64) {
@@ -248,7 +249,11 @@ fn print_event(e: &Value, at: f64) {
     } else if let Some(d) = failure_details(e) {
         let error = d["error"].as_str().unwrap_or("");
         let cause = d["cause"].as_str().unwrap_or("");
-        say(format!("{prefix}  ! {ty}: {error} {}", short(cause, 160)));
+        if ty.starts_with("Execution") {
+            say(format!("{prefix}  ● {ty} {error}"));
+        } else {
+            say(format!("{prefix}  ! {ty}: {error} {}", short(cause, 160)));
+        }
     }
 }
 
