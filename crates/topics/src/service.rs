@@ -92,7 +92,19 @@ pub(crate) struct Inner {
     pub wake: tokio::sync::Notify,
     signer: Mutex<Option<Arc<Signer>>>,
     pub functions: OnceLock<functions::Registry>,
+    fifo: Mutex<Fifo>,
 }
+
+/// FIFO topics' sequence numbers and five-minute deduplication window
+/// (kept in memory: a restart forgets the window, not the messages).
+#[derive(Default)]
+struct Fifo {
+    last_sequence: u128,
+    seen: std::collections::HashMap<(String, String), (Published, i64)>,
+}
+
+/// AWS's deduplication interval.
+const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
 
 /// The SNS service. Cheap to clone.
 #[derive(Clone)]
@@ -241,6 +253,7 @@ impl Topics {
                 wake: tokio::sync::Notify::new(),
                 signer: Mutex::new(None),
                 functions: OnceLock::new(),
+                fifo: Mutex::new(Fifo::default()),
             }),
         })
     }
@@ -417,6 +430,85 @@ impl Topics {
         }
         core.db.put_topic(&updated)?;
         core.topics.insert(arn.to_string(), updated);
+        Ok(())
+    }
+
+    /// AddPermission: a statement `Label` allowing `accounts` the
+    /// `actions` on the topic, added to its access policy.
+    pub fn add_permission(
+        &self,
+        arn: &str,
+        label: &str,
+        accounts: &[String],
+        actions: &[String],
+    ) -> Result<()> {
+        check_arn(arn, "TopicArn", 6)?;
+        if accounts.is_empty() {
+            return Err(SnsError::invalid("AWSAccountId"));
+        }
+        if actions.is_empty() {
+            return Err(SnsError::invalid("ActionName"));
+        }
+        let account = self.inner.settings.account.clone();
+        let mut core = self.core();
+        let mut topic = core
+            .topics
+            .get(arn)
+            .cloned()
+            .ok_or_else(SnsError::topic_not_found)?;
+        let text = topic
+            .attributes
+            .get("Policy")
+            .cloned()
+            .unwrap_or_else(|| default_policy(arn, &account));
+        let mut policy: Value =
+            serde_json::from_str(&text).map_err(|_| SnsError::invalid("Policy"))?;
+        let Some(statements) = policy.get_mut("Statement").and_then(Value::as_array_mut) else {
+            return Err(SnsError::invalid("Policy"));
+        };
+        if statements
+            .iter()
+            .any(|s| s.get("Sid").and_then(Value::as_str) == Some(label))
+        {
+            return Err(SnsError::invalid("Statement already exists"));
+        }
+        let one_or_many = |v: Vec<String>| if v.len() == 1 { json!(v[0]) } else { json!(v) };
+        statements.push(json!({
+            "Sid": label,
+            "Effect": "Allow",
+            "Principal": {"AWS": one_or_many(accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect())},
+            "Action": one_or_many(actions.iter().map(|a| format!("SNS:{a}")).collect()),
+            "Resource": arn,
+        }));
+        topic.attributes.insert("Policy".into(), policy.to_string());
+        core.db.put_topic(&topic)?;
+        core.topics.insert(arn.to_string(), topic);
+        Ok(())
+    }
+
+    /// RemovePermission: drops the statement `Label` from the topic's policy.
+    pub fn remove_permission(&self, arn: &str, label: &str) -> Result<()> {
+        check_arn(arn, "TopicArn", 6)?;
+        let account = self.inner.settings.account.clone();
+        let mut core = self.core();
+        let mut topic = core
+            .topics
+            .get(arn)
+            .cloned()
+            .ok_or_else(SnsError::topic_not_found)?;
+        let text = topic
+            .attributes
+            .get("Policy")
+            .cloned()
+            .unwrap_or_else(|| default_policy(arn, &account));
+        let mut policy: Value =
+            serde_json::from_str(&text).map_err(|_| SnsError::invalid("Policy"))?;
+        if let Some(statements) = policy.get_mut("Statement").and_then(Value::as_array_mut) {
+            statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(label));
+        }
+        topic.attributes.insert("Policy".into(), policy.to_string());
+        core.db.put_topic(&topic)?;
+        core.topics.insert(arn.to_string(), topic);
         Ok(())
     }
 
@@ -927,6 +1019,28 @@ impl Topics {
                 "MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type",
             ));
         }
+        if !topic.is_fifo() && input.group_id.is_some() {
+            return Err(SnsError::invalid(
+                "MessageGroupId Reason: The request includes MessageGroupId parameter that is not valid for this topic type",
+            ));
+        }
+        let dedup = if !topic.is_fifo() {
+            None
+        } else if let Some(id) = &input.deduplication_id {
+            Some(id.clone())
+        } else if topic
+            .attributes
+            .get("ContentBasedDeduplication")
+            .map(String::as_str)
+            == Some("true")
+        {
+            use sha2::Digest;
+            Some(format!("{:x}", sha2::Sha256::digest(message.as_bytes())))
+        } else {
+            return Err(SnsError::invalid(
+                "The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
+            ));
+        };
         Ok((
             topic,
             Prepared {
@@ -934,18 +1048,32 @@ impl Topics {
                 per_protocol,
                 subject: input.subject.clone(),
                 attributes: input.attributes.clone(),
+                dedup,
             },
         ))
     }
 
     fn fan_out(&self, topic: &Topic, p: &Prepared) -> (Published, Vec<Delivery>) {
         let message_id = uuid::Uuid::new_v4().to_string();
-        let sequence_number = topic.is_fifo().then(|| {
-            format!(
-                "{:020}",
-                now_ms() as u128 * 1_000_000 + (uuid::Uuid::new_v4().as_u128() % 1_000_000)
-            )
-        });
+        let mut sequence_number = None;
+        if topic.is_fifo() {
+            let now = now_ms();
+            let mut fifo = self.inner.fifo.lock().unwrap_or_else(|e| e.into_inner());
+            fifo.seen.retain(|_, (_, at)| now - *at < DEDUP_WINDOW_MS);
+            let key = (topic.arn.clone(), p.dedup.clone().unwrap_or_default());
+            if let Some((earlier, _)) = fifo.seen.get(&key) {
+                // A duplicate within five minutes: accepted, not delivered again.
+                return (earlier.clone(), Vec::new());
+            }
+            let next = (fifo.last_sequence + 1).max(now as u128 * 1_000_000);
+            fifo.last_sequence = next;
+            sequence_number = Some(format!("{next:020}"));
+            let published = Published {
+                message_id: message_id.clone(),
+                sequence_number: sequence_number.clone(),
+            };
+            fifo.seen.insert(key, (published, now));
+        }
         let stamp = timestamp();
         let attr_doc = attributes_document(
             p.attributes
@@ -1043,6 +1171,8 @@ struct Prepared {
     per_protocol: Option<BTreeMap<String, String>>,
     subject: Option<String>,
     attributes: BTreeMap<String, MessageAttribute>,
+    /// FIFO only: the deduplication id (explicit or the body's SHA-256).
+    dedup: Option<String>,
 }
 
 fn passes_filter(sub: &Subscription, attrs: &Value, body: Option<&Value>) -> bool {
@@ -1515,6 +1645,38 @@ mod tests {
             },
         );
         assert_eq!(t.publish(input).unwrap_err().code, "ParameterValueInvalid");
+    }
+
+    #[test]
+    fn fifo_topics_deduplicate_within_the_window() {
+        let t = svc();
+        let arn = t
+            .create_topic("d.fifo", attrs(&[("FifoTopic", "true")]), vec![])
+            .unwrap();
+        let fn_arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+        t.subscribe(&arn, "lambda", Some(fn_arn), BTreeMap::new(), false)
+            .unwrap();
+        let input = |dedup: &str| PublishInput {
+            topic_arn: Some(arn.clone()),
+            message: Some("m".into()),
+            group_id: Some("g".into()),
+            deduplication_id: Some(dedup.into()),
+            ..Default::default()
+        };
+        let a = t.publish(input("1")).unwrap();
+        let again = t.publish(input("1")).unwrap();
+        let b = t.publish(input("2")).unwrap();
+        assert_eq!(a, again);
+        assert!(b.sequence_number > a.sequence_number);
+        assert_eq!(t.pending_deliveries().unwrap(), 2);
+        let mut no_dedup = input("x");
+        no_dedup.deduplication_id = None;
+        assert!(
+            t.publish(no_dedup)
+                .unwrap_err()
+                .message
+                .contains("ContentBasedDeduplication")
+        );
     }
 
     #[test]
