@@ -2,6 +2,7 @@
 
 mod demo;
 mod mail;
+mod diagram;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +43,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a definition as a diagram (SVG, Graphviz DOT, Mermaid or layout JSON).
+    Diagram(diagram::DiagramArgs),
     /// Run a definition once, in memory, and print its output.
     Run {
         /// Definition file (ASL JSON).
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::demo(args),
         Command::Mail(args) => mail::mail(args).map(|()| ExitCode::SUCCESS),
         Command::Validate { files, json } => validate(&files, json),
+        Command::Diagram(args) => diagram::diagram(args),
         Command::Run {
             file,
             input,
