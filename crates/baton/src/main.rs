@@ -1,8 +1,8 @@
 //! The `baton` command line.
 
 mod demo;
-mod mail;
 mod diagram;
+mod mail;
 mod serve;
 
 use std::path::{Path, PathBuf};
