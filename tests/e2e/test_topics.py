@@ -491,3 +491,17 @@ def test_wait_for_task_token_round_trip_through_an_http_subscriber(tmp_path):
     finally:
         server.stop()
         hook.close()
+
+
+def test_add_and_remove_permission(sns):
+    arn = sns.create_topic(Name="shared")["TopicArn"]
+    sns.add_permission(TopicArn=arn, Label="partner", AWSAccountId=["111122223333"], ActionName=["Publish", "Subscribe"])
+    policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    partner = [s for s in policy["Statement"] if s["Sid"] == "partner"][0]
+    assert partner["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert partner["Action"] == ["SNS:Publish", "SNS:Subscribe"] and partner["Resource"] == arn
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.add_permission(TopicArn=arn, Label="partner", AWSAccountId=["1"], ActionName=["Publish"])
+    sns.remove_permission(TopicArn=arn, Label="partner")
+    policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["__default_statement_ID"]

@@ -192,6 +192,17 @@ fn indexed(p: &Params, prefix: &str) -> Vec<Params> {
     groups.into_values().collect()
 }
 
+/// A list of strings `prefix.N` in N order.
+fn indexed_values(p: &Params, prefix: &str) -> Vec<String> {
+    let lead = format!("{prefix}.");
+    let mut items: Vec<(usize, String)> = p
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(&lead)?.parse::<usize>().ok()?, v.clone())))
+        .collect();
+    items.sort();
+    items.into_iter().map(|(_, v)| v).collect()
+}
+
 /// A `String → String` map member (`Attributes.entry.N.key/value`).
 fn map_member(p: &Params, prefix: &str) -> BTreeMap<String, String> {
     indexed(p, &format!("{prefix}.entry"))
@@ -424,16 +435,26 @@ fn run(
                 .collect();
             format!("<Successful>{ok}</Successful><Failed>{failed}</Failed>")
         }
+        "AddPermission" => {
+            let list = |prefix: &str| -> Vec<String> { indexed_values(p, prefix) };
+            t.add_permission(
+                required(p, "TopicArn")?,
+                required(p, "Label")?,
+                &list("AWSAccountId.member"),
+                &list("ActionName.member"),
+            )?;
+            return Ok(None);
+        }
+        "RemovePermission" => {
+            t.remove_permission(required(p, "TopicArn")?, required(p, "Label")?)?;
+            return Ok(None);
+        }
         "TagResource" => {
             t.tag_resource(required(p, "ResourceArn")?, tags_member(p, "Tags"))?;
             String::new()
         }
         "UntagResource" => {
-            let keys: Vec<String> = p
-                .iter()
-                .filter(|(k, _)| k.starts_with("TagKeys.member."))
-                .map(|(_, v)| v.clone())
-                .collect();
+            let keys = indexed_values(p, "TagKeys.member");
             t.untag_resource(required(p, "ResourceArn")?, &keys)?;
             String::new()
         }

@@ -433,6 +433,85 @@ impl Topics {
         Ok(())
     }
 
+    /// AddPermission: a statement `Label` allowing `accounts` the
+    /// `actions` on the topic, added to its access policy.
+    pub fn add_permission(
+        &self,
+        arn: &str,
+        label: &str,
+        accounts: &[String],
+        actions: &[String],
+    ) -> Result<()> {
+        check_arn(arn, "TopicArn", 6)?;
+        if accounts.is_empty() {
+            return Err(SnsError::invalid("AWSAccountId"));
+        }
+        if actions.is_empty() {
+            return Err(SnsError::invalid("ActionName"));
+        }
+        let account = self.inner.settings.account.clone();
+        let mut core = self.core();
+        let mut topic = core
+            .topics
+            .get(arn)
+            .cloned()
+            .ok_or_else(SnsError::topic_not_found)?;
+        let text = topic
+            .attributes
+            .get("Policy")
+            .cloned()
+            .unwrap_or_else(|| default_policy(arn, &account));
+        let mut policy: Value =
+            serde_json::from_str(&text).map_err(|_| SnsError::invalid("Policy"))?;
+        let Some(statements) = policy.get_mut("Statement").and_then(Value::as_array_mut) else {
+            return Err(SnsError::invalid("Policy"));
+        };
+        if statements
+            .iter()
+            .any(|s| s.get("Sid").and_then(Value::as_str) == Some(label))
+        {
+            return Err(SnsError::invalid("Statement already exists"));
+        }
+        let one_or_many = |v: Vec<String>| if v.len() == 1 { json!(v[0]) } else { json!(v) };
+        statements.push(json!({
+            "Sid": label,
+            "Effect": "Allow",
+            "Principal": {"AWS": one_or_many(accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect())},
+            "Action": one_or_many(actions.iter().map(|a| format!("SNS:{a}")).collect()),
+            "Resource": arn,
+        }));
+        topic.attributes.insert("Policy".into(), policy.to_string());
+        core.db.put_topic(&topic)?;
+        core.topics.insert(arn.to_string(), topic);
+        Ok(())
+    }
+
+    /// RemovePermission: drops the statement `Label` from the topic's policy.
+    pub fn remove_permission(&self, arn: &str, label: &str) -> Result<()> {
+        check_arn(arn, "TopicArn", 6)?;
+        let account = self.inner.settings.account.clone();
+        let mut core = self.core();
+        let mut topic = core
+            .topics
+            .get(arn)
+            .cloned()
+            .ok_or_else(SnsError::topic_not_found)?;
+        let text = topic
+            .attributes
+            .get("Policy")
+            .cloned()
+            .unwrap_or_else(|| default_policy(arn, &account));
+        let mut policy: Value =
+            serde_json::from_str(&text).map_err(|_| SnsError::invalid("Policy"))?;
+        if let Some(statements) = policy.get_mut("Statement").and_then(Value::as_array_mut) {
+            statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(label));
+        }
+        topic.attributes.insert("Policy".into(), policy.to_string());
+        core.db.put_topic(&topic)?;
+        core.topics.insert(arn.to_string(), topic);
+        Ok(())
+    }
+
     // ---- tags --------------------------------------------------------------
 
     fn tagged_topic(&self, arn: &str) -> Result<Topic> {
