@@ -181,3 +181,25 @@ def test_demo_reset_clears_past_winners_and_a_full_table_ends_at_the_history_lim
         assert history["events"][0]["type"] == "ExecutionFailed"
     finally:
         server.stop()
+
+
+def test_a_second_demo_draws_on_the_demo_that_is_serving(tmp_path):
+    port = free_port()
+    cmd = [str(baton_binary()), "demo", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in first.stdout:
+            lines.append(line)
+            if "keeps serving" in line:
+                break
+        assert "keeps serving" in lines[-1], "".join(lines)
+        second = demo(tmp_path / "unused", port=port)
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        assert f"A Baton already serves on http://127.0.0.1:{port}" in second.stdout
+        assert "Execution SUCCEEDED" in second.stdout
+        assert not (tmp_path / "unused").exists()
+        assert len(winners(f"http://127.0.0.1:{port}")) == 4
+    finally:
+        first.terminate()
+        assert first.wait(timeout=20) == 0
