@@ -5,12 +5,14 @@ demo --no-serve` (the README's first command), each from a clean data directory.
 Needs a Python with awslambdaric and boto3 for the functions: BATON_PYTHON
 (scripts/test.sh passes the test venv's), else Baton's managed environment."""
 
+import io
 import json
 import os
 import pathlib
 import re
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
@@ -129,9 +131,20 @@ def test_demo_draws_then_reuses_everything_on_a_second_run(tmp_path):
         runs = sfn.list_executions(stateMachineArn=machine[0]["stateMachineArn"])["executions"]
         assert [r["status"] for r in runs] == ["SUCCEEDED", "SUCCEEDED"]
         assert console.group(2) in [r["executionArn"] for r in runs]
-        assert len(client(server.url, "lambda").list_functions()["Functions"]) == 4
+        lam = client(server.url, "lambda")
+        assert len(lam.list_functions()["Functions"]) == 4
+        # Someone changes a function's code: the next demo puts the seed's back.
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("lambda_function.py", "def lambda_handler(event, context):\n    return {}\n")
+        lam.update_function_code(FunctionName="Lottery-InputWinners", ZipFile=buf.getvalue())
     finally:
         server.stop()
+    third = demo(data)
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert re.search(r"Lottery-InputWinners\s+code updated", third.stdout)
+    assert re.search(r"Lottery-RecordWinners\s+unchanged", third.stdout)
+    assert "Execution SUCCEEDED" in third.stdout
 
 
 def test_demo_exception_takes_the_custom_error_path_into_failed(tmp_path):
