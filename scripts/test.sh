@@ -43,6 +43,17 @@ python -m pytest -q tests/e2e --ignore=tests/e2e/test_lottery.py
 step "end-to-end: the seed's lottery tutorial (examples/lottery/run-with-aws-cli.sh and baton demo, clean data dirs)"
 python -m pytest -q tests/e2e/test_lottery.py
 
+step "console in a real browser: Playwright (playwright-core) driving Debian's Chromium against baton serve"
+# Chromium from Debian, installed only when missing; npm packages only when
+# the lock file changed since the last install.
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
+fi
+if ! cmp -s tests/console/package-lock.json tests/console/node_modules/.baton-lock 2>/dev/null; then
+  (cd tests/console && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.baton-lock)
+fi
+(cd tests/console && CONSOLE_ARTIFACTS="$CARGO_TARGET_DIR/console-artifacts" npm test --silent)
+
 step "JSONata reference suite"
 cargo run --release --quiet -p baton-jsonata --bin jsonata-suite -- --floor "$(cat crates/jsonata/suite-floor.txt)"
 
