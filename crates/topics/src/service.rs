@@ -93,6 +93,20 @@ pub(crate) struct Inner {
     signer: Mutex<Option<Arc<Signer>>>,
     pub functions: OnceLock<functions::Registry>,
     fifo: Mutex<Fifo>,
+    commits: Mutex<CommitQueue>,
+    committed: std::sync::Condvar,
+}
+
+/// Group commit of published deliveries: concurrent publishers queue their
+/// rows; one of them (the leader) writes everything queued in one fsynced
+/// transaction and hands each publisher its result, so N concurrent
+/// publishes cost about one fsync instead of N.
+#[derive(Default)]
+struct CommitQueue {
+    next_ticket: u64,
+    pending: Vec<(u64, Vec<Delivery>)>,
+    results: std::collections::HashMap<u64, std::result::Result<(), SnsError>>,
+    leader: bool,
 }
 
 /// FIFO topics' sequence numbers and five-minute deduplication window
@@ -254,6 +268,8 @@ impl Topics {
                 signer: Mutex::new(None),
                 functions: OnceLock::new(),
                 fifo: Mutex::new(Fifo::default()),
+                commits: Mutex::new(CommitQueue::default()),
+                committed: std::sync::Condvar::new(),
             }),
         })
     }
@@ -862,11 +878,51 @@ impl Topics {
     pub fn publish(&self, input: PublishInput) -> Result<Published> {
         let (topic, prepared) = self.prepare(&input)?;
         let (published, deliveries) = self.fan_out(&topic, &prepared);
-        if !deliveries.is_empty() {
-            self.core().db.enqueue(&deliveries, now_ms())?;
-            self.inner.wake.notify_one();
-        }
+        self.commit(deliveries)?;
         Ok(published)
+    }
+
+    /// Stores `deliveries` durably (group commit, see [`CommitQueue`]) and
+    /// wakes the delivery workers.
+    fn commit(&self, deliveries: Vec<Delivery>) -> Result<()> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        fn lock(m: &Mutex<CommitQueue>) -> MutexGuard<'_, CommitQueue> {
+            m.lock().unwrap_or_else(|e| e.into_inner())
+        }
+        let mut q = lock(&self.inner.commits);
+        let ticket = q.next_ticket;
+        q.next_ticket += 1;
+        q.pending.push((ticket, deliveries));
+        loop {
+            if let Some(result) = q.results.remove(&ticket) {
+                if result.is_ok() {
+                    self.inner.wake.notify_one();
+                }
+                return result;
+            }
+            if q.leader {
+                q = self
+                    .inner
+                    .committed
+                    .wait(q)
+                    .unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            q.leader = true;
+            let batch = std::mem::take(&mut q.pending);
+            drop(q);
+            let tickets: Vec<u64> = batch.iter().map(|(t, _)| *t).collect();
+            let rows: Vec<Delivery> = batch.into_iter().flat_map(|(_, d)| d).collect();
+            let result = self.core().db.enqueue(&rows, now_ms());
+            q = lock(&self.inner.commits);
+            for t in tickets {
+                q.results.insert(t, result.clone());
+            }
+            q.leader = false;
+            self.inner.committed.notify_all();
+        }
     }
 
     /// PublishBatch: all entries' deliveries are stored in one transaction.
@@ -930,10 +986,7 @@ impl Topics {
                 Err(e) => failed.push((id, e)),
             }
         }
-        if !deliveries.is_empty() {
-            self.core().db.enqueue(&deliveries, now_ms())?;
-            self.inner.wake.notify_one();
-        }
+        self.commit(deliveries)?;
         Ok((ok, failed))
     }
 
@@ -1677,6 +1730,30 @@ mod tests {
                 .message
                 .contains("ContentBasedDeduplication")
         );
+    }
+
+    #[test]
+    fn concurrent_publishes_are_all_stored_by_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Settings::new("us-east-1", "123456789012", "http://h:1");
+        s.db_path = Some(dir.path().join("topics.sqlite3"));
+        let t = Topics::open(s).unwrap();
+        let arn = t.create_topic("t", BTreeMap::new(), vec![]).unwrap();
+        let fn_arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+        t.subscribe(&arn, "lambda", Some(fn_arn), BTreeMap::new(), false)
+            .unwrap();
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                let t = t.clone();
+                let arn = arn.clone();
+                scope.spawn(move || {
+                    for i in 0..25 {
+                        publish(&t, &arn, &format!("m{i}")).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(t.pending_deliveries().unwrap(), 200);
     }
 
     #[test]
