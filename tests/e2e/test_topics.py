@@ -181,6 +181,16 @@ def test_email_confirmation_link_publish_and_filter(server, sns):
     assert got[0]["subscriptionArn"] == picky and got[0]["topicArn"] == arn
     assert got[0]["sentAt"].endswith("Z")
 
+    # `baton mail` lists the same mailbox, from the server and from the data directory.
+    import subprocess
+    from conftest import baton_binary
+    listed = json.loads(subprocess.run([str(baton_binary()), "mail", "--endpoint", server.url, "--json"],
+                                       capture_output=True, text=True, check=True).stdout)["messages"]
+    assert listed == mailbox(server.url)
+    text = subprocess.run([str(baton_binary()), "mail", "--data-dir", str(server.data_dir)],
+                          capture_output=True, text=True, check=True).stdout
+    assert "To: picky@example.com" in text and "Subject: Draw" in text and "big draw" in text
+
     # Unsubscribe through the footer link.
     unsubscribe = next(line for line in got[0]["body"].splitlines() if "Action=Unsubscribe" in line)
     urllib.request.urlopen(unsubscribe).read()
