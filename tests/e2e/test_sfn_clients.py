@@ -120,6 +120,9 @@ def test_versions_and_aliases_route_executions(sfn):
     d = wait_status(sfn, run["executionArn"])
     assert d["status"] == "SUCCEEDED"
     assert d.get("stateMachineAliasArn") == alias and d.get("stateMachineVersionArn") == v1
+    started = sfn.get_execution_history(executionArn=run["executionArn"])["events"][0]
+    assert started["executionStartedEventDetails"]["stateMachineAliasArn"] == alias
+    assert started["executionStartedEventDetails"]["stateMachineVersionArn"] == v1
     with pytest.raises(ClientError) as e:
         sfn.create_state_machine_alias(
             name="bad", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 60}])
@@ -128,3 +131,46 @@ def test_versions_and_aliases_route_executions(sfn):
     with pytest.raises(ClientError) as e:
         sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
     assert e.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_redrive_a_failed_execution(sfn):
+    """RedriveExecution: the failed Task runs again with its own input; the
+    Pass before it does not; Describe/List/History show the redrive."""
+    activity = sfn.create_activity(name="flaky")["activityArn"]
+    definition = json.dumps({"StartAt": "Prep", "States": {
+        "Prep": {"Type": "Pass", "Result": {"job": 42}, "Next": "Work"},
+        "Work": {"Type": "Task", "Resource": activity, "End": True}}})
+    arn = sfn.create_state_machine(name="redrivable", definition=definition, roleArn=ROLE)["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=arn, name="try")["executionArn"]
+    task = sfn.get_activity_task(activityArn=activity, workerName="w")
+    sfn.send_task_failure(taskToken=task["taskToken"], error="Down", cause="db down")
+    failed = wait_status(sfn, run)
+    assert failed["status"] == "FAILED" and failed["redriveStatus"] == "REDRIVABLE"
+
+    redriven = sfn.redrive_execution(executionArn=run, clientToken="once")
+    assert "redriveDate" in redriven
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=run)
+    assert e.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert sfn.describe_execution(executionArn=run)["status"] == "RUNNING"
+
+    task = sfn.get_activity_task(activityArn=activity, workerName="w")
+    assert json.loads(task["input"]) == {"job": 42}
+    sfn.send_task_success(taskToken=task["taskToken"], output='{"done": true}')
+    done = wait_status(sfn, run)
+    assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"done": True}
+    assert done["redriveCount"] == 1 and "redriveDate" in done
+    assert done["redriveStatus"] == "NOT_REDRIVABLE"
+
+    events = sfn.get_execution_history(executionArn=run)["events"]
+    types = [e["type"] for e in events]
+    assert types.count("PassStateEntered") == 1 and types.count("TaskStateEntered") == 2
+    redrive = next(e for e in events if e["type"] == "ExecutionRedriven")
+    assert redrive["executionRedrivenEventDetails"] == {"redriveCount": 1}
+    assert redrive["previousEventId"] == redrive["id"] - 1
+    listed = sfn.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")["executions"]
+    assert [x["name"] for x in listed] == ["try"] and listed[0]["redriveCount"] == 1
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=run)
+    assert e.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert "SUCCEEDED" in e.value.response["Error"]["Message"]

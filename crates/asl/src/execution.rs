@@ -31,6 +31,11 @@ use crate::{choice, resource};
 
 /// 256 KiB: the largest input, output or result Step Functions carries.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// AWS's variable quotas: one variable, and everything one `Assign` sets,
+/// at most 256 KiB; all variables an execution holds at most 10 MiB.
+pub const MAX_VARIABLE_BYTES: usize = 256 * 1024;
+pub const MAX_ASSIGN_BYTES: usize = 256 * 1024;
+pub const MAX_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
 /// Standard executions fail when their history would exceed this many events.
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 
@@ -114,6 +119,10 @@ pub enum Signal {
         error: Option<String>,
         cause: Option<String>,
     },
+    /// `RedriveExecution`: a failed, timed-out or aborted execution continues
+    /// from its unsuccessful states (ignored unless the execution has ended
+    /// unsuccessfully).
+    Redrive,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -243,6 +252,29 @@ struct ChildrenWait {
     /// Distributed Map: the Map Run's `MapRunStarted` event; children run as
     /// child executions whose events stay out of this history.
     map_run: Option<u64>,
+    /// How many children may run at once.
+    concurrency: usize,
+    /// Children that failed or were aborted: what a redrive runs again.
+    unsuccessful: Vec<(usize, FrameId)>,
+}
+
+impl Resume {
+    fn reenter(active: Active) -> Resume {
+        Resume::Enter {
+            state: active.state,
+            input: active.raw_input,
+        }
+    }
+}
+
+/// Where a frame picks up when its execution is redriven. Recorded only on
+/// the (cold) failure paths, so a successful run pays nothing for it.
+#[derive(Debug)]
+enum Resume {
+    /// Enter the state that failed again, with the input it had.
+    Enter { state: StateId, input: Value },
+    /// A Parallel or Map state: keep the children that succeeded, rerun the rest.
+    Children(Box<ChildrenWait>),
 }
 
 #[derive(Debug)]
@@ -260,6 +292,11 @@ struct Frame {
     /// A Distributed Map child starts a fresh variable scope: it cannot read
     /// the parent's variables.
     scope_root: bool,
+    /// Set when the frame ended unsuccessfully: where a redrive resumes it.
+    redrive: Option<Resume>,
+    /// JSON size of this scope's variables (counted against the execution's
+    /// 10 MiB; released when the scope ends).
+    var_bytes: usize,
 }
 
 /// Variable lookup through a frame and its ancestors' scopes.
@@ -290,6 +327,10 @@ pub struct Execution {
     rng: Rng,
     status: Status,
     now: Millis,
+    /// When the last `RedriveExecution` was applied (`$$.Execution.RedriveTime`).
+    redrive_time: Option<Millis>,
+    /// JSON size of every variable in every live scope.
+    var_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -322,6 +363,8 @@ impl Execution {
             rng: Rng::new(seed),
             status: Status::Running,
             now,
+            redrive_time: None,
+            var_bytes: 0,
         };
         let started = details::execution_started(&input, &exec.info.role_arn);
         exec.push_event(0, EventType::ExecutionStarted, Some(started));
@@ -336,6 +379,8 @@ impl Execution {
             },
             detached: false,
             scope_root: true,
+            redrive: None,
+            var_bytes: 0,
         });
         if let Some(secs) = exec.machine.timeout_seconds {
             let id = exec.handle();
@@ -391,6 +436,13 @@ impl Execution {
     /// execution no longer waits for are ignored (the runtime may deliver a
     /// late result after a timeout or a sibling's failure).
     pub fn signal(&mut self, signal: Signal, now: Millis) {
+        if signal == Signal::Redrive {
+            // The one signal for an execution that has ended.
+            self.now = now.max(self.now);
+            self.redrive();
+            self.run();
+            return;
+        }
         if self.status != Status::Running {
             return;
         }
@@ -398,6 +450,7 @@ impl Execution {
         match signal {
             Signal::TimerFired(id) => self.timer_fired(id),
             Signal::Stop { error, cause } => self.abort(Failure { error, cause }),
+            Signal::Redrive => {}
             Signal::TaskStarted { task, worker } => self.task_started(task, worker),
             Signal::TaskSubmitted { task, output } => self.task_submitted(task, output),
             Signal::TaskHeartbeat { task } => self.task_heartbeat(task),
@@ -537,6 +590,9 @@ impl Execution {
         }
         if let Some(n) = self.info.redrive_count {
             ctx["Execution"]["RedriveCount"] = json!(n);
+        }
+        if let Some(t) = self.redrive_time {
+            ctx["Execution"]["RedriveTime"] = json!(format_millis(t));
         }
         if let Some(t) = token {
             ctx["Task"] = json!({ "Token": t });
@@ -735,7 +791,7 @@ impl Execution {
             let raw = active.raw_input.clone();
             match self.apply_path(fid, &active, state.input_path.as_ref(), raw) {
                 Ok(v) => active.effective = v,
-                Err(f) => return self.fail_frame(fid, f),
+                Err(f) => return self.fail_at(fid, &active, f),
             }
         }
         if state.query_language == QueryLanguage::Jsonata
@@ -754,7 +810,7 @@ impl Execution {
                 };
                 match result {
                     Ok(result) => self.complete(fid, active, result, &pass.result_path, None),
-                    Err(f) => self.fail_frame(fid, f),
+                    Err(f) => self.fail_at(fid, &active, f),
                 }
             }
             StateKind::Choice(c) => {
@@ -773,7 +829,7 @@ impl Execution {
                         Ok(false) => {}
                         Err(e) => {
                             let f = self.fail_in_state(fid, &active, e);
-                            return self.fail_frame(fid, f);
+                            return self.fail_at(fid, &active, f);
                         }
                     }
                 }
@@ -788,7 +844,7 @@ impl Execution {
                                 entered_id,
                                 "No Matches!",
                             );
-                            return self.fail_frame(fid, f);
+                            return self.fail_at(fid, &active, f);
                         }
                     },
                 };
@@ -809,7 +865,7 @@ impl Execution {
                     self.frames[fid].step = Step::Waiting { active, timer };
                     false
                 }
-                Err(f) => self.fail_frame(fid, f),
+                Err(f) => self.fail_at(fid, &active, f),
             },
             StateKind::Succeed => {
                 let effective = std::mem::take(&mut active.effective);
@@ -820,7 +876,7 @@ impl Execution {
                         self.end_frame(fid, Ok(out));
                         false
                     }
-                    Err(f) => self.fail_frame(fid, f),
+                    Err(f) => self.fail_at(fid, &active, f),
                 }
             }
             StateKind::Fail(fail) => {
@@ -856,13 +912,13 @@ impl Execution {
                 };
                 let error = match text(self, &fail.error, "ErrorPath") {
                     Ok(e) => e,
-                    Err(f) => return self.fail_frame(fid, f),
+                    Err(f) => return self.fail_at(fid, &active, f),
                 };
                 let cause = match text(self, &fail.cause, "CausePath") {
                     Ok(c) => c,
-                    Err(f) => return self.fail_frame(fid, f),
+                    Err(f) => return self.fail_at(fid, &active, f),
                 };
-                self.fail_frame(fid, Failure { error, cause })
+                self.fail_at(fid, &active, Failure { error, cause })
             }
             StateKind::Task(_) => {
                 active.retries = vec![0; self.retriers(fid, &active).len()];
@@ -916,11 +972,11 @@ impl Execution {
                                 ),
                             );
                             let f = self.fail_in_state(fid, active, e);
-                            return Some(self.fail_frame(fid, f));
+                            return Some(self.fail_at(fid, active, f));
                         }
                         Err(e) => {
                             let f = self.fail_in_state(fid, active, e);
-                            return Some(self.fail_frame(fid, f));
+                            return Some(self.fail_at(fid, active, f));
                         }
                     };
                     if matched {
@@ -950,7 +1006,7 @@ impl Execution {
                             active.entered_id,
                             "No Matches!",
                         );
-                        self.fail_frame(fid, f)
+                        self.fail_at(fid, active, f)
                     }
                 }
             }
@@ -971,10 +1027,10 @@ impl Execution {
                 let error = text(&fail.error);
                 let cause = text(&fail.cause);
                 match (error, cause) {
-                    (Ok(error), Ok(cause)) => self.fail_frame(fid, Failure { error, cause }),
+                    (Ok(error), Ok(cause)) => self.fail_at(fid, active, Failure { error, cause }),
                     (Err(e), _) | (_, Err(e)) => {
                         let f = self.fail_in_state(fid, active, e);
-                        self.fail_frame(fid, f)
+                        self.fail_at(fid, active, f)
                     }
                 }
             }
@@ -1124,7 +1180,7 @@ impl Execution {
                     Ok(m) => Some(m),
                     Err(e) => {
                         let f = self.fail_in_state(fid, &active, e);
-                        return self.fail_frame(fid, f);
+                        return self.fail_at(fid, &active, f);
                     }
                 }
             }
@@ -1133,7 +1189,7 @@ impl Execution {
         let output =
             match self.apply_path(fid, &active, state.output_path.as_ref(), output_before_path) {
                 Ok(v) => v,
-                Err(f) => return self.fail_frame(fid, f),
+                Err(f) => return self.fail_at(fid, &active, f),
             };
         self.finish_exit(fid, active, output, assigned, next)
     }
@@ -1196,7 +1252,10 @@ impl Execution {
                     state.name
                 ),
             );
-            return self.fail_frame(fid, f);
+            return self.fail_at(fid, &active, f);
+        }
+        if let Err(f) = self.check_variable_quotas(fid, &state.name, &exited) {
+            return self.fail_at(fid, &active, f);
         }
         self.emit(fid, exited_event(&state.kind), exited);
         if let Some(vars) = assigned {
@@ -1224,7 +1283,66 @@ impl Execution {
 
     /// A failure that no retrier or catcher of this state can see: the frame
     /// (branch, iteration or execution) fails.
-    fn fail_frame(&mut self, fid: FrameId, failure: Failure) -> bool {
+    /// Checks an `Assign` against AWS's variable quotas before it takes
+    /// effect, using the JSON texts the exited event already holds, and
+    /// books the new sizes. Each variable and the whole `Assign` ≤ 256 KiB;
+    /// all live variables ≤ 10 MiB.
+    fn check_variable_quotas(
+        &mut self,
+        fid: FrameId,
+        state_name: &str,
+        exited: &Details,
+    ) -> Result<(), Failure> {
+        let Details::StateExited {
+            assigned: Some(assigned),
+            ..
+        } = exited
+        else {
+            return Ok(());
+        };
+        let too_big = |what: String| {
+            Failure::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{state_name}' {what} exceeding the maximum number of bytes service limit."
+                ),
+            )
+        };
+        let mut added = 0usize;
+        let mut released = 0usize;
+        for (name, text) in assigned.iter() {
+            if text.len() > MAX_VARIABLE_BYTES {
+                return Err(too_big(format!(
+                    "assigned a value to variable '{name}' with a size"
+                )));
+            }
+            added += text.len();
+            if let Some(old) = self.frames[fid].vars.get(name) {
+                released += to_json_text(old).len();
+            }
+        }
+        if added > MAX_ASSIGN_BYTES {
+            return Err(too_big("assigned variables with a total size".into()));
+        }
+        let total = (self.var_bytes + added).saturating_sub(released);
+        if total > MAX_VARIABLES_BYTES {
+            return Err(too_big(
+                "assigned variables making the execution's variables reach a total size".into(),
+            ));
+        }
+        self.var_bytes = total;
+        let frame = &mut self.frames[fid];
+        frame.var_bytes = (frame.var_bytes + added).saturating_sub(released);
+        Ok(())
+    }
+
+    /// Ends the frame with `failure` raised by the state `active`; a
+    /// redrive enters that state again with the same input.
+    fn fail_at(&mut self, fid: FrameId, active: &Active, failure: Failure) -> bool {
+        self.frames[fid].redrive = Some(Resume::Enter {
+            state: active.state,
+            input: active.raw_input.clone(),
+        });
         self.end_frame(fid, Err(failure));
         false
     }
@@ -1307,7 +1425,7 @@ impl Execution {
                     }
                     Err(e) => {
                         let f = self.fail_in_state(fid, &active, e);
-                        self.fail_frame(fid, f)
+                        self.fail_at(fid, &active, f)
                     }
                 };
             }
@@ -1321,7 +1439,7 @@ impl Execution {
                         Ok(m) => Some(m),
                         Err(e) => {
                             let f = self.fail_in_state(fid, &active, e);
-                            return self.fail_frame(fid, f);
+                            return self.fail_at(fid, &active, f);
                         }
                     }
                 }
@@ -1337,10 +1455,13 @@ impl Execution {
                             active.entered_id,
                             msg,
                         );
-                        return self.fail_frame(fid, f);
+                        return self.fail_at(fid, &active, f);
                     }
                 };
             let exited = details::state_exited(&state.name, &output, assigned.as_ref());
+            if let Err(f) = self.check_variable_quotas(fid, &state.name, &exited) {
+                return self.fail_at(fid, &active, f);
+            }
             self.emit(fid, exited_event(&state.kind), exited);
             if let Some(vars) = assigned {
                 self.frames[fid].vars.extend(vars);
@@ -1352,7 +1473,17 @@ impl Execution {
             self.runnable.push_back(fid);
             return false;
         }
-        self.fail_frame(fid, failure)
+        // A Parallel/Map whose children failed has already recorded which of
+        // them a redrive reruns; anything else enters the state again.
+        let children_recorded = matches!(
+            &self.frames[fid].redrive,
+            Some(Resume::Children(w)) if w.active.entered_id == active.entered_id
+        );
+        if children_recorded {
+            self.end_frame(fid, Err(failure));
+            return false;
+        }
+        self.fail_at(fid, &active, failure)
     }
 
     // ---- tasks ----------------------------------------------------------
@@ -1401,7 +1532,7 @@ impl Execution {
         {
             Ok(t) => t,
             Err(f) => {
-                self.fail_frame(fid, f);
+                self.fail_at(fid, &active, f);
                 return;
             }
         };
@@ -1413,7 +1544,7 @@ impl Execution {
         ) {
             Ok(t) => t,
             Err(f) => {
-                self.fail_frame(fid, f);
+                self.fail_at(fid, &active, f);
                 return;
             }
         };
@@ -1639,7 +1770,7 @@ impl Execution {
                     state.name
                 ),
             );
-            self.fail_frame(fid, f);
+            self.fail_at(fid, &w.active, f);
             self.runnable.push_back(fid);
             return;
         }
@@ -1898,6 +2029,8 @@ impl Execution {
                     tolerated_count: None,
                     tolerated_percentage: None,
                     map_run: None,
+                    concurrency: n,
+                    unsuccessful: Vec::new(),
                 };
                 for (i, &block) in p.branches.iter().enumerate() {
                     let child = self.spawn(fid, i, block, wait.inputs[i].clone(), started, false);
@@ -1950,7 +2083,7 @@ impl Execution {
                             Ok(v) => v,
                             Err(e) => {
                                 let f = self.fail_in_state(fid, &active, e.into_runtime_failure());
-                                self.fail_frame(fid, f);
+                                self.fail_at(fid, &active, f);
                                 return;
                             }
                         }
@@ -1982,7 +2115,7 @@ impl Execution {
                     match number(self, &m.max_concurrency, "MaxConcurrencyPath", false) {
                         Ok(v) => v.map(|v| v as usize).unwrap_or(0),
                         Err(f) => {
-                            self.fail_frame(fid, f);
+                            self.fail_at(fid, &active, f);
                             return;
                         }
                     };
@@ -2000,7 +2133,7 @@ impl Execution {
                 ) {
                     Ok(v) => v,
                     Err(f) => {
-                        self.fail_frame(fid, f);
+                        self.fail_at(fid, &active, f);
                         return;
                     }
                 };
@@ -2010,7 +2143,7 @@ impl Execution {
                         &active,
                         ExprFailure::runtime("ToleratedFailureCount cannot be negative."),
                     );
-                    self.fail_frame(fid, f);
+                    self.fail_at(fid, &active, f);
                     return;
                 }
                 let tolerated_percentage = match number(
@@ -2021,7 +2154,7 @@ impl Execution {
                 ) {
                     Ok(v) => v,
                     Err(f) => {
-                        self.fail_frame(fid, f);
+                        self.fail_at(fid, &active, f);
                         return;
                     }
                 };
@@ -2033,7 +2166,7 @@ impl Execution {
                             "ToleratedFailurePercentage must be between 0 and 100.",
                         ),
                     );
-                    self.fail_frame(fid, f);
+                    self.fail_at(fid, &active, f);
                     return;
                 }
                 // ItemSelector with `$$.Map.Item`.
@@ -2071,6 +2204,8 @@ impl Execution {
                     tolerated_count: tolerated_count.map(|c| c as u64),
                     tolerated_percentage,
                     map_run: None,
+                    concurrency: 0,
+                    unsuccessful: Vec::new(),
                 });
                 if m.distributed {
                     let label = m.label.clone().unwrap_or_else(|| self.uuid());
@@ -2090,6 +2225,7 @@ impl Execution {
                 } else {
                     max_concurrency.min(n)
                 };
+                wait.concurrency = limit;
                 let anchor = self.frames[fid].last_event;
                 for _ in 0..limit {
                     self.start_iteration(fid, &mut wait, m.processor, &name, anchor);
@@ -2219,6 +2355,8 @@ impl Execution {
             },
             detached,
             scope_root: child_execution,
+            redrive: None,
+            var_bytes: 0,
         });
         self.runnable.push_back(id);
         id
@@ -2240,6 +2378,8 @@ impl Execution {
             Some((parent, index)) => {
                 // Free the child's memory: its scope vanishes with it.
                 self.frames[fid].vars = Map::new();
+                let freed = std::mem::take(&mut self.frames[fid].var_bytes);
+                self.var_bytes = self.var_bytes.saturating_sub(freed);
                 self.child_ended(parent, fid, index, last, outcome);
             }
         }
@@ -2293,6 +2433,7 @@ impl Execution {
             Err(failure) => {
                 wait.failed += 1;
                 wait.done += 1;
+                wait.unsuccessful.push((index, child));
                 let tolerated = wait.is_map && {
                     let total = wait.inputs.len().max(1) as f64;
                     let by_count = wait
@@ -2330,6 +2471,7 @@ impl Execution {
                     let running = std::mem::take(&mut wait.running);
                     for (i, f) in running {
                         self.abort_frame(f, anchor);
+                        wait.unsuccessful.push((i, f));
                         if wait.is_map && wait.map_run.is_none() {
                             self.record(
                                 parent,
@@ -2365,10 +2507,13 @@ impl Execution {
                         self.frames[parent].last_event = run;
                         self.emit(parent, EventType::MapRunFailed, Some(d));
                     }
-                    let active = wait.active;
+                    let active = wait.active.clone();
+                    // Where a redrive resumes if the failure ends the frame
+                    // (a retry or catch below takes the frame elsewhere).
+                    self.frames[parent].redrive = Some(Resume::Children(wait));
                     if failure.is_terminal() {
                         self.emit(parent, failed_type, Details::None);
-                        self.fail_frame(parent, failure);
+                        self.end_frame(parent, Err(failure));
                     } else {
                         self.state_error(parent, active, failure, Some(failed_type));
                     }
@@ -2428,16 +2573,18 @@ impl Execution {
     fn abort_frame(&mut self, fid: FrameId, anchor: u64) {
         self.runnable.retain(|&f| f != fid);
         let step = std::mem::replace(&mut self.frames[fid].step, Step::Done);
-        match step {
+        let resume = match step {
             Step::Task(w) => {
                 self.clear_task_timers(&w);
                 self.tasks.remove(&w.task);
                 self.effects.push(Effect::CancelTask(w.task));
                 self.record(fid, anchor, EventType::TaskStateAborted, Details::None);
+                Some(Resume::reenter(w.active))
             }
-            Step::Waiting { timer, .. } => {
+            Step::Waiting { active, timer } => {
                 self.cancel_timer(timer);
                 self.record(fid, anchor, EventType::WaitStateAborted, Details::None);
+                Some(Resume::reenter(active))
             }
             Step::Backoff { active, timer } => {
                 self.cancel_timer(timer);
@@ -2447,19 +2594,120 @@ impl Execution {
                     _ => EventType::TaskStateAborted,
                 };
                 self.record(fid, anchor, ty, Details::None);
+                Some(Resume::reenter(active))
             }
-            Step::Children(w) => {
-                for (_, child) in &w.running {
-                    self.abort_frame(*child, anchor);
+            Step::Children(mut w) => {
+                let running = std::mem::take(&mut w.running);
+                for &(_, child) in &running {
+                    self.abort_frame(child, anchor);
                 }
+                w.unsuccessful.extend(running);
                 let ty = if w.is_map {
                     EventType::MapStateAborted
                 } else {
                     EventType::ParallelStateAborted
                 };
                 self.record(fid, anchor, ty, Details::None);
+                Some(Resume::Children(w))
             }
-            Step::Enter { .. } | Step::Done => {}
+            Step::Enter { state, input } => Some(Resume::Enter { state, input }),
+            Step::Done => None,
+        };
+        self.frames[fid].redrive = resume;
+    }
+
+    // ---- redrive ------------------------------------------------------------
+
+    /// `RedriveExecution`: records `ExecutionRedriven` and resumes every frame
+    /// at its unsuccessful state. States that succeeded keep their results
+    /// and are not run again; Parallel branches and Map iterations that
+    /// succeeded keep theirs. Retry counters and the execution's
+    /// `TimeoutSeconds` start afresh.
+    fn redrive(&mut self) {
+        if matches!(self.status, Status::Running | Status::Succeeded { .. }) {
+            return;
+        }
+        let count = self.info.redrive_count.unwrap_or(0) + 1;
+        self.info.redrive_count = Some(count);
+        self.redrive_time = Some(self.now);
+        self.status = Status::Running;
+        let mut d = Map::new();
+        d.insert("redriveCount".into(), json!(count));
+        let prev = self.last_event_anywhere();
+        let anchor = self.push_event(prev, EventType::ExecutionRedriven, Some(d));
+        if let Some(secs) = self.machine.timeout_seconds {
+            let id = self.handle();
+            self.timers.insert(id, TimerOwner::Execution);
+            self.effects.push(Effect::SetTimer {
+                id,
+                due: self.now.saturating_add((secs as i64).saturating_mul(1000)),
+            });
+        }
+        self.resume_frame(0, anchor);
+    }
+
+    /// Puts a frame back to work from where it stopped (see [`Resume`]).
+    fn resume_frame(&mut self, fid: FrameId, anchor: u64) {
+        self.frames[fid].last_event = anchor;
+        let point = match self.frames[fid].redrive.take() {
+            Some(p) => Some(p),
+            // Stopped or timed out while running: its step is intact.
+            None => match std::mem::replace(&mut self.frames[fid].step, Step::Done) {
+                Step::Task(w) => Some(Resume::reenter(w.active)),
+                Step::Waiting { active, .. } | Step::Backoff { active, .. } => {
+                    Some(Resume::reenter(active))
+                }
+                Step::Children(w) => Some(Resume::Children(w)),
+                Step::Enter { state, input } => Some(Resume::Enter { state, input }),
+                Step::Done => None,
+            },
+        };
+        match point {
+            None => {}
+            Some(Resume::Enter { state, input }) => {
+                self.frames[fid].step = Step::Enter { state, input };
+                self.runnable.push_back(fid);
+            }
+            Some(Resume::Children(mut wait)) => {
+                let mut rerun = std::mem::take(&mut wait.unsuccessful);
+                rerun.append(&mut wait.running);
+                rerun.sort_unstable();
+                rerun.dedup();
+                for &(i, _) in &rerun {
+                    wait.outputs[i] = None;
+                }
+                wait.done = wait.outputs[..wait.next_index]
+                    .iter()
+                    .filter(|o| o.is_some())
+                    .count();
+                wait.failed = 0;
+                let machine = Arc::clone(&self.machine);
+                let state = &machine.block(self.frames[fid].block).states[wait.active.state];
+                let name = state.name.clone();
+                for (i, child) in rerun {
+                    let start = if wait.is_map && wait.map_run.is_none() {
+                        self.record(
+                            fid,
+                            anchor,
+                            EventType::MapIterationStarted,
+                            Some(details::map_iteration(&name, i)),
+                        )
+                    } else {
+                        anchor
+                    };
+                    self.resume_frame(child, start);
+                    wait.running.push((i, child));
+                }
+                if let StateKind::Map(m) = &state.kind {
+                    while wait.running.len() < wait.concurrency.max(1)
+                        && wait.next_index < wait.inputs.len()
+                    {
+                        self.start_iteration(fid, &mut wait, m.processor, &name, anchor);
+                    }
+                }
+                self.frames[fid].step = Step::Children(wait);
+                self.children_finished(fid);
+            }
         }
     }
 

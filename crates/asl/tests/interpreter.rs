@@ -1507,3 +1507,233 @@ fn wait_timestamp_too_far_ahead_is_a_runtime_error() {
     assert_eq!(error, "States.Runtime");
     assert!(cause.ends_with("Wait state delay is too long."), "{cause}");
 }
+
+// ---------------------------------------------------------------------------
+// Redrive (§3.11, [DG] redrive-executions)
+// ---------------------------------------------------------------------------
+
+fn redrive_count(e: &asl::HistoryEvent) -> Value {
+    e.details.to_map().expect("details")["redriveCount"].clone()
+}
+
+/// "If your workflow execution fails at the Task state, and you redrive the
+/// execution, the execution reschedules and then reruns the Task state":
+/// the Pass before it is not run again, the Task gets the same input, and
+/// `ExecutionRedriven` carries the count; `$$.Execution.RedriveCount` shows it.
+#[test]
+fn redrive_reruns_the_failed_task_with_its_input_and_keeps_earlier_states() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Result": {"x": 1}, "Next": "T"},
+        "T": {"Type": "Task", "Resource": INVOKE, "End": true,
+              "Parameters": {"in.$": "$", "count.$": "$$.Execution.RedriveCount"}}}});
+    let mut d = Driver::start(&def, json!({}));
+    assert_eq!(d.task("T").parameters, json!({"in": {"x": 1}, "count": 0}));
+    d.fail("T", "Boom", "down");
+    assert_eq!(d.failure().0, "Boom");
+    let failed_at = d.events.len() as u64;
+    d.after(secs(60)).signal(Signal::Redrive);
+    assert!(d.running());
+    let redriven = d.one(E::ExecutionRedriven);
+    assert_eq!(redriven.id, failed_at + 1);
+    assert_eq!(redriven.previous_event_id, failed_at);
+    assert_eq!(redrive_count(redriven), json!(1));
+    // P is not entered again; T is, right after the redrive event.
+    assert_eq!(d.entered("P").len(), 1);
+    let t_entries = d.entered("T");
+    assert_eq!(t_entries.len(), 2);
+    assert_eq!(t_entries[1].previous_event_id, redriven.id);
+    assert_eq!(d.task("T").parameters, json!({"in": {"x": 1}, "count": 1}));
+    d.succeed("T", json!("ok"));
+    assert_eq!(d.output(), json!("ok"));
+    d.assert_well_formed();
+}
+
+/// Retry counters start afresh after a redrive; a second redrive counts 2.
+#[test]
+fn redrive_resets_retry_counters_and_counts_redrives() {
+    let def = with_task(json!({
+        "Type": "Task", "Resource": INVOKE, "Next": "Done",
+        "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    }));
+    let mut d = Driver::start(&def, json!({}));
+    for round in 0..3 {
+        assert!(fail_t(&mut d, "Boom").is_some(), "round {round}: one retry");
+        d.fire_next_timer();
+        assert_eq!(fail_t(&mut d, "Boom"), None, "round {round}: exhausted");
+        assert!(!d.running());
+        d.after(secs(5)).signal(Signal::Redrive);
+    }
+    let counts: Vec<Value> = d
+        .all(E::ExecutionRedriven)
+        .iter()
+        .map(|e| redrive_count(e))
+        .collect();
+    assert_eq!(counts, vec![json!(1), json!(2), json!(3)]);
+    d.succeed("T", json!({}));
+    assert!(matches!(d.status(), Status::Succeeded { .. }));
+}
+
+/// "For workflows that include an Inline Map or Parallel state, redrive
+/// reschedules only the iterations and branches that failed or aborted."
+#[test]
+fn redrive_of_a_parallel_reruns_only_the_failed_and_aborted_branches() {
+    let branch = |name: &str| json!({"StartAt": name, "States": {name: {"Type": "Task", "Resource": INVOKE, "End": true}}});
+    let def = json!({"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "End": true,
+        "Branches": [branch("A"), branch("B"), branch("C")]}}});
+    let mut d = Driver::start(&def, json!({"v": 1}));
+    d.succeed("A", json!("a"));
+    d.fail("B", "Boom", "b broke");
+    // C was aborted by B's failure.
+    assert_eq!(d.count(E::TaskStateAborted), 1);
+    assert_eq!(d.failure().0, "Boom");
+    d.signal(Signal::Redrive);
+    assert_eq!(d.entered("A").len(), 1, "A succeeded: not rerun");
+    assert_eq!(d.entered("B").len(), 2);
+    assert_eq!(d.entered("C").len(), 2);
+    d.succeed("C", json!("c")).succeed("B", json!("b"));
+    assert_eq!(d.output(), json!(["a", "b", "c"]));
+    d.assert_well_formed();
+}
+
+/// Inline Map: succeeded iterations keep their results.
+#[test]
+fn redrive_of_an_inline_map_reruns_only_unsuccessful_iterations() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "I", "States": {
+            "I": {"Type": "Task", "Resource": INVOKE, "End": true}}}}}});
+    let mut d = Driver::start(&def, json!([10, 20, 30]));
+    let tasks: Vec<_> = d.pending.values().cloned().collect();
+    assert_eq!(tasks.len(), 3);
+    d.signal(Signal::TaskSucceeded {
+        task: tasks[0].id,
+        output: json!(1),
+    });
+    d.signal(Signal::TaskFailed {
+        task: tasks[1].id,
+        error: Some("Boom".into()),
+        cause: None,
+    });
+    assert!(!d.running());
+    let started_before = d.count(E::MapIterationStarted);
+    d.signal(Signal::Redrive);
+    assert_eq!(d.count(E::MapIterationStarted), started_before + 2);
+    let again: Vec<_> = d.pending.values().cloned().collect();
+    let inputs: Vec<Value> = again.iter().map(|t| t.parameters.clone()).collect();
+    assert_eq!(inputs, vec![json!(20), json!(30)]);
+    for t in again {
+        let out = json!(t.parameters.as_i64().unwrap() / 10);
+        d.signal(Signal::TaskSucceeded {
+            task: t.id,
+            output: out,
+        });
+    }
+    assert_eq!(d.output(), json!([1, 2, 3]));
+    d.assert_well_formed();
+}
+
+/// A stopped (ABORTED) execution resumes at the state that was running; a
+/// SUCCEEDED one ignores the signal.
+#[test]
+fn redrive_of_an_aborted_execution_resumes_the_running_state() {
+    let def = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 10, "Next": "T"},
+        "T": {"Type": "Task", "Resource": INVOKE, "End": true}}});
+    let mut d = Driver::start(&def, json!({"k": "v"}));
+    d.fire_next_timer();
+    d.signal(Signal::Stop {
+        error: Some("Stopped".into()),
+        cause: None,
+    });
+    assert!(matches!(d.status(), Status::Aborted(_)));
+    assert!(d.pending.is_empty() || d.cancelled_tasks.len() == 1);
+    d.signal(Signal::Redrive);
+    assert_eq!(d.entered("W").len(), 1);
+    assert_eq!(d.task("T").parameters, json!({"k": "v"}));
+    d.succeed("T", json!(5));
+    assert_eq!(d.output(), json!(5));
+    let n = d.events.len();
+    d.signal(Signal::Redrive);
+    assert_eq!(
+        d.events.len(),
+        n,
+        "a SUCCEEDED execution cannot be redriven"
+    );
+}
+
+/// The execution-level TimeoutSeconds starts again from the redrive.
+#[test]
+fn redrive_rearms_the_execution_timeout() {
+    let def = json!({"StartAt": "T", "TimeoutSeconds": 30, "States": {
+        "T": {"Type": "Task", "Resource": INVOKE, "End": true}}});
+    let mut d = Driver::start(&def, json!({}));
+    d.fire_next_timer();
+    assert!(matches!(d.status(), Status::TimedOut(_)));
+    d.after(secs(100)).signal(Signal::Redrive);
+    let redrive_at = d.now;
+    assert_eq!(d.next_timer().map(|t| t.1), Some(redrive_at + secs(30)));
+    d.succeed("T", json!(1));
+    assert_eq!(d.output(), json!(1));
+}
+
+// ---------------------------------------------------------------------------
+// Variable quotas (§3.5: 256 KiB per variable and per Assign, 10 MiB in all)
+// ---------------------------------------------------------------------------
+
+fn big(kib: usize) -> Value {
+    json!("x".repeat(kib * 1024))
+}
+
+#[test]
+fn a_variable_over_256_kib_fails_the_state_with_data_limit_exceeded() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"v": {"a.$": "$.s", "b.$": "$.s"}}, "End": true}}});
+    let d = Driver::start(&def, json!({"s": big(129)}));
+    assert!(!d.running());
+    let (error, cause) = d.failure();
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(cause.contains("variable 'v'"), "{cause}");
+    assert_eq!(d.count(E::PassStateExited), 0, "nothing assigned half-way");
+    // Just under the limit is fine.
+    let ok = Driver::start(&def, json!({"s": big(127)}));
+    assert!(matches!(ok.status(), Status::Succeeded { .. }));
+}
+
+#[test]
+fn one_assign_over_256_kib_in_total_fails_even_if_each_variable_fits() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"a.$": "$.s", "b.$": "$.s"}, "End": true}}});
+    let d = Driver::start(&def, json!({"s": big(150)}));
+    let (error, cause) = d.failure();
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(cause.contains("total size"), "{cause}");
+}
+
+/// Sixty Map iterations each holding a 200 KiB variable while they wait
+/// on a task: together past 10 MiB, so the Map fails; scopes that ended
+/// give their bytes back (a sequential run of the same Map succeeds).
+#[test]
+fn all_live_variables_are_capped_at_10_mib_and_ended_scopes_release_theirs() {
+    let map = |concurrency: u64| {
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemsPath": "$.items", "MaxConcurrency": concurrency,
+            "ItemSelector": {"b.$": "$.big"},
+            "ItemProcessor": {"StartAt": "Keep", "States": {
+                "Keep": {"Type": "Pass", "Assign": {"v.$": "$.b"}, "Next": "T"},
+                "T": {"Type": "Task", "Resource": INVOKE, "Parameters": {}, "End": true}}}}}})
+    };
+    let input = json!({"items": (0..60).collect::<Vec<_>>(), "big": big(200)});
+    let all_at_once = Driver::start(&map(0), input.clone());
+    let (error, cause) = all_at_once.failure();
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(cause.contains("total size"), "{cause}");
+
+    let mut one_by_one = Driver::start(&map(1), input);
+    for _ in 0..60 {
+        let t = one_by_one.task("T");
+        one_by_one.signal(Signal::TaskSucceeded {
+            task: t.id,
+            output: json!(0),
+        });
+    }
+    assert!(matches!(one_by_one.status(), Status::Succeeded { .. }));
+}

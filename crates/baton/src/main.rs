@@ -1,5 +1,6 @@
 //! The `baton` command line.
 
+mod diagram;
 mod mail;
 mod serve;
 
@@ -39,6 +40,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a definition as a diagram (SVG, Graphviz DOT, Mermaid or layout JSON).
+    Diagram(diagram::DiagramArgs),
     /// Run a definition once, in memory, and print its output.
     Run {
         /// Definition file (ASL JSON).
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Mail(args) => mail::mail(args).map(|()| ExitCode::SUCCESS),
         Command::Validate { files, json } => validate(&files, json),
+        Command::Diagram(args) => diagram::diagram(args),
         Command::Run {
             file,
             input,

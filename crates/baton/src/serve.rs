@@ -126,6 +126,19 @@ async fn run(args: ServeArgs) -> Result<()> {
         python: None,
     })
     .context("cannot open the functions")?;
+    let tables_storage: Arc<dyn tables::Storage> = if args.in_memory {
+        Arc::new(tables::MemoryStorage::new())
+    } else {
+        let path = args.data_dir.join("tables.sqlite3");
+        Arc::new(
+            tables::SqliteStorage::open(&path)
+                .with_context(|| format!("cannot open the tables at {}", path.display()))?,
+        )
+    };
+    let tables = Arc::new(
+        tables::Tables::open(tables_storage, args.region.clone(), args.account.clone())
+            .context("cannot load the tables")?,
+    );
     // SNS topics (their links point back to this server).
     let mut sns = topics::Settings::new(
         args.region.clone(),
@@ -140,8 +153,9 @@ async fn run(args: ServeArgs) -> Result<()> {
     topics
         .start(Some(functions.clone()))
         .context("cannot start SNS deliveries")?;
-    // Task dispatch: sns:publish, then Lambda, then nothing.
-    let lambda = functions::LambdaDispatcher::new(functions.clone(), Arc::new(NoIntegrations));
+    // Task dispatch: sns:publish, then Lambda, then DynamoDB, then "not implemented".
+    let dynamodb = tables::TablesDispatcher::new(Arc::clone(&tables), Arc::new(NoIntegrations));
+    let lambda = functions::LambdaDispatcher::new(functions.clone(), Arc::new(dynamodb));
     let dispatcher = topics::SnsDispatcher::new(topics.clone(), Arc::new(lambda));
     let engine = Engine::open(Arc::clone(&store), config, Arc::new(dispatcher))
         .await
@@ -159,19 +173,8 @@ async fn run(args: ServeArgs) -> Result<()> {
     };
     let mut api_config = api::ApiConfig::for_engine(&engine);
     api_config.credentials = credentials;
-    let tables_storage: Arc<dyn tables::Storage> = if args.in_memory {
-        Arc::new(tables::MemoryStorage::new())
-    } else {
-        let path = args.data_dir.join("tables.sqlite3");
-        Arc::new(
-            tables::SqliteStorage::open(&path)
-                .with_context(|| format!("cannot open the tables at {}", path.display()))?,
-        )
-    };
-    let tables = tables::Tables::open(tables_storage, args.region.clone(), args.account.clone())
-        .context("cannot load the tables")?;
     let state = api::AppState::new(engine.clone(), api_config)
-        .with_tables(Arc::new(tables))
+        .with_tables(tables)
         .with_functions(functions)
         .with_topics(topics);
     println!(

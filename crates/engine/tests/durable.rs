@@ -426,3 +426,127 @@ async fn the_virtual_clock_jumps_to_the_next_timer_when_idle() {
     let exited = history[2].timestamp;
     assert_eq!(exited - entered, 3_600_000, "the history shows the hour");
 }
+
+/// RedriveExecution: a failed execution continues at its failed activity
+/// task, survives a restart in between (the redrive is journalled like any
+/// signal), and ends SUCCEEDED with one continuous history.
+#[test]
+fn a_failed_execution_is_redriven_and_the_redrive_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("baton.sqlite3");
+    let activity = format!("arn:aws:states:{REGION}:{ACCOUNT}:activity:flaky");
+    let sm = machine(
+        "redrive",
+        &format!(
+            r#"{{"StartAt":"P","States":{{"P":{{"Type":"Pass","Result":{{"n":1}},"Next":"T"}},
+               "T":{{"Type":"Task","Resource":"{activity}","End":true}}}}}}"#
+        ),
+        MachineType::Standard,
+    );
+    let arn;
+    {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path, Default::default()).unwrap());
+        store.put_state_machine(&sm).unwrap();
+        store
+            .put_activity(&store::ActivityRecord {
+                arn: activity.clone(),
+                name: "flaky".into(),
+                created: 0,
+                tags: Vec::new(),
+            })
+            .unwrap();
+        arn = rt.block_on(async {
+            let engine = open(Arc::clone(&store), 1.0).await;
+            let arn = engine
+                .start_execution(start(&sm.arn, "rd1", "{}"))
+                .await
+                .unwrap()
+                .execution_arn;
+            let (token, _) = engine
+                .get_activity_task(&activity, None, Duration::from_secs(5))
+                .await
+                .unwrap()
+                .expect("a task");
+            engine
+                .send_task_failure(&token, Some("Down".into()), Some("db down".into()))
+                .await
+                .unwrap();
+            let failed = wait_closed(&store, &arn).await;
+            assert_eq!(failed.status, ExecutionStatus::Failed);
+            // Not yet: a running or succeeded execution cannot be redriven.
+            assert!(matches!(
+                engine
+                    .redrive_execution(
+                        "arn:aws:states:us-east-1:123456789012:execution:redrive:nope",
+                        None
+                    )
+                    .await,
+                Err(EngineError::ExecutionDoesNotExist(_))
+            ));
+            let date = engine.redrive_execution(&arn, Some("tok-1")).await.unwrap();
+            // The same client token answers the same.
+            assert_eq!(
+                engine.redrive_execution(&arn, Some("tok-1")).await.unwrap(),
+                date
+            );
+            assert!(matches!(
+                engine.redrive_execution(&arn, None).await,
+                Err(EngineError::ExecutionNotRedrivable(m)) if m.contains("RUNNING")
+            ));
+            let record = store.get_execution(&arn).unwrap().unwrap();
+            assert_eq!(record.status, ExecutionStatus::Running);
+            assert_eq!(record.redrive_count, 1);
+            assert_eq!(record.redrive_date, Some(date));
+            assert_eq!(record.error, None);
+            arn
+        });
+        store.flush().unwrap();
+        // Crash while the redriven task waits for a worker.
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path, Default::default()).unwrap());
+    rt.block_on(async {
+        let engine = open(Arc::clone(&store), 1.0).await;
+        assert_eq!(engine.running(), 1, "the redriven execution was resumed");
+        let (token, input) = engine
+            .get_activity_task(&activity, None, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .expect("the task is offered again");
+        assert_eq!(input, r#"{"n":1}"#, "the failed state's own input");
+        engine.send_task_success(&token, r#""ok""#).await.unwrap();
+        let record = wait_closed(&store, &arn).await;
+        assert_eq!(record.status, ExecutionStatus::Succeeded);
+        assert_eq!(record.output.as_deref(), Some(r#""ok""#));
+        assert_eq!(record.redrive_count, 1);
+        let history = store.history(&arn, 0, 100, false).unwrap();
+        let types: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(
+            types,
+            [
+                "ExecutionStarted",
+                "PassStateEntered",
+                "PassStateExited",
+                "TaskStateEntered",
+                "ActivityScheduled",
+                "ActivityStarted",
+                "ActivityFailed",
+                "ExecutionFailed",
+                "ExecutionRedriven",
+                "TaskStateEntered",
+                "ActivityScheduled",
+                "ActivityStarted",
+                "ActivitySucceeded",
+                "TaskStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+        let ids: Vec<u64> = history.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (1..=15).collect::<Vec<u64>>(), "no event missing or doubled");
+        assert!(matches!(
+            engine.redrive_execution(&arn, None).await,
+            Err(EngineError::ExecutionNotRedrivable(m)) if m == "Execution is SUCCEEDED and cannot be redriven"
+        ));
+    });
+}

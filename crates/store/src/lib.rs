@@ -92,6 +92,9 @@ pub trait Store: Send + Sync + 'static {
     /// Every RUNNING execution with its journal in order: what a restarted
     /// node must resume.
     fn open_executions(&self) -> Result<Vec<OpenExecution>, StoreError>;
+    /// One execution (open or closed) with its journal, as
+    /// [`Store::open_executions`] gives them: what a redrive replays.
+    fn execution_with_journal(&self, arn: &str) -> Result<Option<OpenExecution>, StoreError>;
 
     /// Applies `batch` atomically; `done` runs once it is durable.
     fn commit(&self, batch: Batch, done: CommitDone);

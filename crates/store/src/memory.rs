@@ -223,6 +223,27 @@ impl Inner {
                 r.cause = cause;
                 r.stop_date = Some(stop_date);
             }
+            Write::ReopenExecution {
+                execution_arn,
+                redrive_count,
+                redrive_date,
+            } => {
+                let exec = self
+                    .executions
+                    .get_mut(&execution_arn)
+                    .ok_or_else(|| missing(&execution_arn))?;
+                undo.push(Undo::Closed(Box::new(exec.record.clone())));
+                let r = &mut exec.record;
+                r.status = crate::ExecutionStatus::Running;
+                r.output = None;
+                r.error = None;
+                r.cause = None;
+                r.stop_date = None;
+                r.redrive_count = redrive_count;
+                r.redrive_date = Some(redrive_date);
+                // Running again: no longer a candidate for eviction.
+                self.closed.retain(|a| a != &execution_arn);
+            }
         }
         Ok(())
     }
@@ -447,6 +468,15 @@ impl Store for MemoryStore {
             (a.record.start_date, &a.record.arn).cmp(&(b.record.start_date, &b.record.arn))
         });
         Ok(open)
+    }
+
+    fn execution_with_journal(&self, arn: &str) -> Result<Option<OpenExecution>, StoreError> {
+        let inner = self.lock();
+        Ok(inner.executions.get(arn).map(|e| OpenExecution {
+            record: e.record.clone(),
+            journal: e.journal.values().cloned().collect(),
+            event_count: e.events.len() as u64,
+        }))
     }
 
     fn commit(&self, batch: Batch, done: CommitDone) {

@@ -130,6 +130,8 @@ pub struct ExecutionRecord {
     /// Seed of the interpreter's generator (task tokens, UUIDs): replay needs it.
     pub seed: u64,
     pub redrive_count: u32,
+    /// When the last `RedriveExecution` was accepted.
+    pub redrive_date: Option<Millis>,
     pub trace_header: Option<String>,
 }
 
@@ -187,6 +189,13 @@ pub enum Write {
         error: Option<String>,
         cause: Option<String>,
         stop_date: Millis,
+    },
+    /// `RedriveExecution`: a closed execution runs again (RUNNING, no stop
+    /// date, output, error or cause), with its redrive count and date.
+    ReopenExecution {
+        execution_arn: String,
+        redrive_count: u32,
+        redrive_date: Millis,
     },
 }
 

@@ -163,6 +163,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX IF NOT EXISTS aliases_by_machine ON aliases (state_machine_arn);
     ",
+    // 3: RedriveExecution's date.
+    "
+    ALTER TABLE executions ADD COLUMN redrive_date INTEGER;
+    ",
 ];
 
 /// Read connections kept for reuse; more may be open during a burst of
@@ -215,11 +219,23 @@ impl SqliteStore {
         // One reader now, so a file that is not a database fails here rather
         // than at the first read.
         let reader = open_connection(path, &options, false)?;
+        // Checkpoints move WAL pages into the database file on their own
+        // thread: inside COMMIT (SQLite's default) they made every group
+        // wait for them (10 % of the writer's time, docs/benchmarks.md).
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(db_error)?;
+        let checkpoints = open_checkpointer(path, &options)?;
+        let (wake, wakeups) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("baton-store-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpoints, wakeups))
+            .map_err(|e| StoreError::Io(format!("cannot start the checkpoint thread: {e}")))?;
         let (jobs, queue) = mpsc::channel();
         let max_group = options.max_group.max(1);
         let handle = std::thread::Builder::new()
             .name("baton-store-writer".into())
-            .spawn(move || writer_loop(writer, queue, max_group))
+            .spawn(move || writer_loop(writer, queue, max_group, wake))
             .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             path: path.to_owned(),
@@ -427,7 +443,41 @@ fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
 
 // ---- the writer thread -----------------------------------------------------
 
-fn writer_loop(conn: Connection, queue: Receiver<Job>, max_group: usize) {
+/// A connection that only runs `PRAGMA wal_checkpoint`.
+fn open_checkpointer(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(db_error)?;
+    conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
+    Ok(conn)
+}
+
+/// The least time between two checkpoints: under load the writer commits
+/// hundreds of groups a second, and one checkpoint per commit would only
+/// compete with it for the disk.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Runs a PASSIVE checkpoint (it never blocks the writer or readers) after
+/// commits, at most every [`CHECKPOINT_EVERY`]; wake-ups that arrive
+/// meanwhile are coalesced. Ends when the writer does.
+fn checkpoint_loop(conn: Connection, wakeups: Receiver<()>) {
+    while wakeups.recv().is_ok() {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        while wakeups.try_recv().is_ok() {}
+        // A failure (e.g. SQLITE_BUSY) only leaves the WAL longer for the
+        // next round; nothing is lost.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    }
+}
+
+fn writer_loop(
+    conn: Connection,
+    queue: Receiver<Job>,
+    max_group: usize,
+    checkpoint: mpsc::SyncSender<()>,
+) {
     let mut group = Vec::with_capacity(max_group.min(1024));
     // `recv` fails once the store is dropped *and* the queue is empty, so
     // everything accepted is still committed on shutdown.
@@ -440,6 +490,8 @@ fn writer_loop(conn: Connection, queue: Receiver<Job>, max_group: usize) {
             }
         }
         run_group(&conn, group.drain(..));
+        // Full means a checkpoint is already due.
+        let _ = checkpoint.try_send(());
     }
 }
 
@@ -643,9 +695,10 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                 .prepare_cached(
                     "INSERT INTO executions (arn, name, state_machine_arn, version_arn,
                         alias_arn, definition, machine_type, role_arn, status, input, output,
-                        error, cause, start_date, stop_date, seed, redrive_count, trace_header)
+                        error, cause, start_date, stop_date, seed, redrive_count, trace_header,
+                        redrive_date)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                        ?15, ?16, ?17, ?18)",
+                        ?15, ?16, ?17, ?18, ?19)",
                 )
                 .map_err(db_error)?;
             stmt.execute(params![
@@ -667,6 +720,7 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                 r.seed as i64,
                 r.redrive_count,
                 r.trace_header,
+                r.redrive_date,
             ])
             .map_err(|e| conflict_as(e, || format!("execution already exists: {}", r.arn)))?;
         }
@@ -727,6 +781,24 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                     )
                 })
             })?;
+        }
+        Write::ReopenExecution {
+            execution_arn,
+            redrive_count,
+            redrive_date,
+        } => {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL,
+                        cause = NULL, stop_date = NULL, redrive_count = ?2, redrive_date = ?3
+                     WHERE arn = ?1",
+                )
+                .map_err(db_error)?
+                .execute(params![execution_arn, redrive_count, redrive_date])
+                .map_err(db_error)?;
+            if changed == 0 {
+                return Err(missing(execution_arn));
+            }
         }
         Write::CloseExecution {
             execution_arn,
@@ -846,7 +918,35 @@ fn activity_row(row: &Row<'_>) -> Result<ActivityRecord, StoreError> {
 
 const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, alias_arn,
     definition, machine_type, role_arn, status, input, output, error, cause, start_date,
-    stop_date, seed, redrive_count, trace_header";
+    stop_date, seed, redrive_count, trace_header, redrive_date";
+
+/// An execution's journal (in order) and event count, read in the caller's snapshot.
+fn with_journal(c: &Connection, record: ExecutionRecord) -> Result<OpenExecution, StoreError> {
+    let journal = query_all(
+        c,
+        "SELECT seq, at, signal FROM journal WHERE execution_arn = ?1 ORDER BY seq",
+        [&record.arn],
+        |r| {
+            Ok(JournalEntry {
+                seq: col_u64(r, 0, "journal seq")?,
+                at: col(r, 1)?,
+                signal: col(r, 2)?,
+            })
+        },
+    )?;
+    let event_count = query_one(
+        c,
+        "SELECT count(*) FROM events WHERE execution_arn = ?1",
+        [&record.arn],
+        |r| col_u64(r, 0, "event count"),
+    )?
+    .unwrap_or(0);
+    Ok(OpenExecution {
+        record,
+        journal,
+        event_count,
+    })
+}
 
 fn execution_row(row: &Row<'_>) -> Result<ExecutionRecord, StoreError> {
     let status: String = col(row, 8)?;
@@ -872,6 +972,7 @@ fn execution_row(row: &Row<'_>) -> Result<ExecutionRecord, StoreError> {
         redrive_count: u32::try_from(redrive)
             .map_err(|_| StoreError::Corrupt(format!("bad redrive count {redrive}")))?,
         trace_header: col(row, 17)?,
+        redrive_date: col(row, 18)?,
     })
 }
 
@@ -1184,35 +1285,24 @@ impl Store for SqliteStore {
                     [],
                     execution_row,
                 )?;
-                let mut open = Vec::with_capacity(records.len());
-                for record in records {
-                    let journal = query_all(
-                        c,
-                        "SELECT seq, at, signal FROM journal WHERE execution_arn = ?1
-                         ORDER BY seq",
-                        [&record.arn],
-                        |r| {
-                            Ok(JournalEntry {
-                                seq: col_u64(r, 0, "journal seq")?,
-                                at: col(r, 1)?,
-                                signal: col(r, 2)?,
-                            })
-                        },
-                    )?;
-                    let event_count = query_one(
-                        c,
-                        "SELECT count(*) FROM events WHERE execution_arn = ?1",
-                        [&record.arn],
-                        |r| col_u64(r, 0, "event count"),
-                    )?
-                    .unwrap_or(0);
-                    open.push(OpenExecution {
-                        record,
-                        journal,
-                        event_count,
-                    });
-                }
-                Ok(open)
+                records
+                    .into_iter()
+                    .map(|record| with_journal(c, record))
+                    .collect()
+            })
+        })
+    }
+
+    fn execution_with_journal(&self, arn: &str) -> Result<Option<OpenExecution>, StoreError> {
+        self.read(|c| {
+            snapshot(c, || {
+                let record = query_one(
+                    c,
+                    &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"),
+                    [arn],
+                    execution_row,
+                )?;
+                record.map(|r| with_journal(c, r)).transpose()
             })
         })
     }

@@ -748,7 +748,7 @@ fn sqlite_schema_is_versioned_and_idempotent() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2, "initial schema + aliases");
+    assert_eq!(v, 3, "initial schema + aliases + redrive date");
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -880,4 +880,28 @@ fn memory_retention_forgets_the_oldest_closed_executions() {
         .list_executions(&ExecutionFilter::default(), None, 10)
         .unwrap();
     assert_eq!(listed.len(), 3);
+}
+
+/// The writer never checkpoints inside COMMIT (`wal_autocheckpoint = 0`);
+/// the checkpoint thread moves committed pages into the database file, so
+/// the WAL does not grow without bound. Polls (bounded) for the database
+/// file to grow, which only a checkpoint does.
+#[test]
+fn sqlite_checkpoints_the_wal_off_the_writer_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let before = std::fs::metadata(&path).unwrap().len();
+    for i in 0..200 {
+        commit_wait(
+            &store,
+            vec![Write::CreateExecution(execution(SM, &format!("c{i}"), i))],
+        )
+        .unwrap();
+    }
+    let grown = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::fs::metadata(&path).unwrap().len() > before
+    });
+    assert!(grown, "no checkpoint moved pages into {}", path.display());
 }

@@ -189,6 +189,9 @@ pub fn describe(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
             out[key] = json!(v);
         }
     }
+    if let Some(d) = e.redrive_date {
+        out["redriveDate"] = timestamp(d);
+    }
     let (redrive, reason) = redrive_status(e.status);
     out["redriveStatus"] = json!(redrive);
     if let Some(r) = reason {
@@ -207,6 +210,27 @@ pub async fn stop(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
     arn::parse_execution(&arn)?;
     let stop_date = state.engine.stop_execution(&arn, error, cause).await?;
     Ok(json!({"stopDate": timestamp(stop_date)}))
+}
+
+/// `RedriveExecution`.
+pub async fn redrive(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
+    let arn = p.string("executionArn", shapes::ARN);
+    let token = p.string("clientToken", Str::opt(1, 64));
+    p.finish()?;
+    let arn = arn.unwrap_or_default();
+    arn::parse_execution(&arn)?;
+    if let Some(t) = &token
+        && !t.chars().all(|c| ('!'..='~').contains(&c))
+    {
+        return Err(ApiError::service_validation(
+            "1 validation error detected: Value at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [!-~]+",
+        ));
+    }
+    let date = state
+        .engine
+        .redrive_execution(&arn, token.as_deref())
+        .await?;
+    Ok(json!({"redriveDate": timestamp(date)}))
 }
 
 /// `ListExecutions`: one state machine's (or version's) executions, newest first.
@@ -310,6 +334,9 @@ fn list_item(e: &ExecutionRecord) -> Value {
     }
     if e.redrive_count > 0 {
         item["redriveCount"] = json!(e.redrive_count);
+    }
+    if let Some(d) = e.redrive_date {
+        item["redriveDate"] = timestamp(d);
     }
     item
 }

@@ -19,12 +19,7 @@ use crate::error::ApiError;
 use crate::protocol::Params;
 
 /// Operations in AWS's model that Baton answers with `UnsupportedOperation`.
-pub const UNSUPPORTED: &[&str] = &[
-    "RedriveExecution",
-    "DescribeMapRun",
-    "ListMapRuns",
-    "UpdateMapRun",
-];
+pub const UNSUPPORTED: &[&str] = &["DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
 
 /// Runs one operation. Unknown names are `UnknownOperationException`, as AWS
 /// answers them; modeled-but-unimplemented ones get a clear 400.
@@ -55,6 +50,7 @@ pub async fn handle(state: &AppState, operation: &str, p: Params) -> Result<Valu
         "StartSyncExecution" => executions::start_sync(state, p).await,
         "DescribeExecution" => executions::describe(state, p),
         "StopExecution" => executions::stop(state, p).await,
+        "RedriveExecution" => executions::redrive(state, p).await,
         "ListExecutions" => executions::list(state, p),
         "GetExecutionHistory" => executions::history(state, p),
         "DescribeStateMachineForExecution" => executions::describe_state_machine(state, p),

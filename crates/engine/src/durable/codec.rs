@@ -21,6 +21,7 @@ pub fn encode(signal: &Signal) -> String {
         }
         Signal::TimerFired(id) => json!({"t": "timer", "id": id}),
         Signal::Stop { error, cause } => json!({"t": "stop", "error": error, "cause": cause}),
+        Signal::Redrive => json!({"t": "redrive"}),
     };
     v.to_string()
 }
@@ -53,6 +54,7 @@ pub fn decode(text: &str) -> Option<Signal> {
             error: s("error"),
             cause: s("cause"),
         },
+        "redrive" => Signal::Redrive,
         _ => return None,
     })
 }
@@ -73,6 +75,7 @@ mod tests {
                 output: json!({"a": [1]}),
             },
             Signal::TaskHeartbeat { task: 3 },
+            Signal::Redrive,
             Signal::TaskSucceeded {
                 task: 4,
                 output: json!("x"),

@@ -29,6 +29,10 @@ pub enum EngineError {
     InvalidOutput(String),
     #[error("Activity Does Not Exist: '{0}'")]
     ActivityDoesNotExist(String),
+    /// RedriveExecution on an execution that cannot be redriven; the text
+    /// says why.
+    #[error("{0}")]
+    ExecutionNotRedrivable(String),
     #[error("{0}")]
     Validation(String),
     #[error("{0}")]
@@ -53,6 +57,7 @@ impl EngineError {
             EngineError::TaskTimedOut => "TaskTimedOut",
             EngineError::InvalidOutput(_) => "InvalidOutput",
             EngineError::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
+            EngineError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
             EngineError::Validation(_) => "ValidationException",
             EngineError::Store(_) | EngineError::Internal(_) => "InternalFailure",
         }

@@ -137,6 +137,8 @@ struct Inner {
     /// Signals being applied and tasks being carried out: the virtual clock
     /// moves only when this is zero.
     busy: std::sync::atomic::AtomicUsize,
+    /// RedriveExecution's `clientToken`s: (execution, token) → redrive date.
+    redrive_tokens: Mutex<HashMap<(String, String), Millis>>,
 }
 
 /// Counts one unit of in-flight work while alive.
@@ -211,6 +213,7 @@ impl Engine {
                 machines: Mutex::new(HashMap::new()),
                 virtual_timers: Mutex::new(std::collections::BTreeSet::new()),
                 busy: std::sync::atomic::AtomicUsize::new(0),
+                redrive_tokens: Mutex::new(HashMap::new()),
             }),
         };
         if engine.inner.clock.is_virtual() {
@@ -409,10 +412,12 @@ impl Engine {
             stop_date: None,
             seed,
             redrive_count: 0,
+            redrive_date: None,
             trace_header: req.trace_header,
         };
         let mut exec = Execution::start(machine, info, input, seed);
-        let events = exec.take_events();
+        let mut events = exec.take_events();
+        name_version_and_alias(&mut events, &record);
         let effects = exec.take_effects();
         let status = exec.status().clone();
         close_record(&mut record, &status, now);
@@ -724,7 +729,9 @@ impl Engine {
 
     // ---- resuming after a restart ----------------------------------------
 
-    async fn resume(&self, open: OpenExecution) -> Result<(), EngineError> {
+    /// Rebuilds an execution's interpreter by replaying its journal, and
+    /// works out what it still waits for.
+    fn replay(&self, open: &OpenExecution) -> Result<Replayed, EngineError> {
         let OpenExecution {
             record,
             journal,
@@ -747,7 +754,8 @@ impl Engine {
             role_arn: record.role_arn.clone(),
             region: self.inner.config.region.clone(),
             start_time: record.start_date,
-            redrive_count: Some(record.redrive_count),
+            // Counted up again by the journal's redrive signals.
+            redrive_count: Some(0),
         };
         let mut exec = Execution::start(machine, info, input, record.seed);
         // What is still outstanding once the journal has been replayed.
@@ -777,7 +785,7 @@ impl Engine {
         let mut produced = exec.take_events().len() as u64;
         track(exec.take_effects(), &mut timers, &mut tasks);
         let mut seq = 0;
-        for entry in &journal {
+        for entry in journal {
             let signal = codec::decode(&entry.signal).ok_or_else(|| {
                 EngineError::Internal(format!("unreadable journal entry {}", entry.seq))
             })?;
@@ -798,7 +806,7 @@ impl Engine {
             track(exec.take_effects(), &mut timers, &mut tasks);
             seq = entry.seq;
         }
-        if produced != event_count {
+        if produced != *event_count {
             tracing::warn!(
                 execution = %record.arn,
                 stored = event_count,
@@ -806,6 +814,24 @@ impl Engine {
                 "replay produced a different number of events than were stored"
             );
         }
+        Ok(Replayed {
+            exec,
+            seq,
+            timers,
+            tasks,
+            started,
+        })
+    }
+
+    async fn resume(&self, open: OpenExecution) -> Result<(), EngineError> {
+        let Replayed {
+            exec,
+            seq,
+            timers,
+            tasks,
+            started,
+        } = self.replay(&open)?;
+        let record = open.record;
         let status = exec.status().clone();
         let live = Arc::new(tokio::sync::Mutex::new(Live {
             exec,
@@ -875,6 +901,154 @@ impl Engine {
             .existing(execution_arn)?
             .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))?;
         Ok(record.stop_date.unwrap_or_else(|| self.now()))
+    }
+
+    /// RedriveExecution: a FAILED, TIMED_OUT or ABORTED Standard execution
+    /// continues from its unsuccessful states (`asl::Signal::Redrive`).
+    /// Returns the redrive date; a repeated `client_token` gets the first
+    /// answer again.
+    pub async fn redrive_execution(
+        &self,
+        execution_arn: &str,
+        client_token: Option<&str>,
+    ) -> Result<Millis, EngineError> {
+        const REDRIVABLE_FOR: Millis = 14 * 24 * 3600 * 1000;
+        const MAX_REDRIVES: u32 = 1000;
+        /// The history must leave room for `ExecutionRedriven` and one more event.
+        const MAX_EVENTS: u64 = 24_999;
+        let not = |why: String| Err(EngineError::ExecutionNotRedrivable(why));
+        if execution_arn.contains(":express:") {
+            return not("Execution is of type EXPRESS and cannot be redriven".into());
+        }
+        let token_key = client_token.map(|t| (execution_arn.to_string(), t.to_string()));
+        if let Some(key) = &token_key
+            && let Some(date) = lock(&self.inner.redrive_tokens).get(key)
+        {
+            return Ok(*date);
+        }
+        let _busy = Busy::new(&self.inner.busy);
+        let open = self
+            .inner
+            .store
+            .execution_with_journal(execution_arn)?
+            .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))?;
+        let record = &open.record;
+        if record.machine_type == MachineType::Express {
+            return not("Execution is of type EXPRESS and cannot be redriven".into());
+        }
+        if matches!(
+            record.status,
+            ExecutionStatus::Running | ExecutionStatus::Succeeded
+        ) {
+            return not(format!(
+                "Execution is {} and cannot be redriven",
+                record.status.as_str()
+            ));
+        }
+        let now = self.now();
+        if record
+            .stop_date
+            .is_some_and(|stop| now.saturating_sub(stop) > REDRIVABLE_FOR)
+        {
+            return not(
+                "Execution can no longer be redriven: it closed more than 14 days ago".into(),
+            );
+        }
+        if open.event_count >= MAX_EVENTS {
+            return not(format!(
+                "Execution has {} history events and cannot be redriven (the limit is 25000)",
+                open.event_count
+            ));
+        }
+        if record.redrive_count >= MAX_REDRIVES {
+            return not(format!(
+                "Execution has been redriven {MAX_REDRIVES} times and cannot be redriven again"
+            ));
+        }
+        let Replayed { mut exec, seq, .. } = self.replay(&open)?;
+        exec.signal(Signal::Redrive, now);
+        let events = exec.take_events();
+        let effects = exec.take_effects();
+        let status = exec.status().clone();
+        let mut reopened = open.record.clone();
+        reopened.status = ExecutionStatus::Running;
+        reopened.output = None;
+        reopened.error = None;
+        reopened.cause = None;
+        reopened.stop_date = None;
+        reopened.redrive_count += 1;
+        reopened.redrive_date = Some(now);
+        let live = Arc::new(tokio::sync::Mutex::new(Live {
+            exec,
+            record: reopened.clone(),
+            seq: seq + 1,
+            timers: HashMap::new(),
+            tokens: Vec::new(),
+            waiters: Vec::new(),
+            closed: false,
+        }));
+        let mut guard = live.lock().await;
+        {
+            let mut running = lock(&self.inner.live);
+            if running.contains_key(execution_arn) {
+                return not("Execution is RUNNING and cannot be redriven".into());
+            }
+            running.insert(execution_arn.to_string(), Arc::clone(&live));
+        }
+        let mut batch = vec![
+            Write::ReopenExecution {
+                execution_arn: execution_arn.to_string(),
+                redrive_count: reopened.redrive_count,
+                redrive_date: now,
+            },
+            Write::AppendJournal {
+                execution_arn: execution_arn.to_string(),
+                entry: JournalEntry {
+                    seq: seq + 1,
+                    at: now,
+                    signal: codec::encode(&Signal::Redrive),
+                },
+            },
+            Write::AppendEvents {
+                execution_arn: execution_arn.to_string(),
+                events,
+            },
+        ];
+        if status != Status::Running {
+            // Ended again at once (a Fail state fails again).
+            let mut closed = reopened.clone();
+            close_record(&mut closed, &status, now);
+            batch.push(Write::CloseExecution {
+                execution_arn: execution_arn.to_string(),
+                status: closed.status,
+                output: closed.output,
+                error: closed.error,
+                cause: closed.cause,
+                stop_date: now,
+            });
+        }
+        if let Err(e) = self.commit(batch).await {
+            lock(&self.inner.live).remove(execution_arn);
+            // A conflict: another redrive of this execution got there first.
+            return match e {
+                EngineError::Store(store::StoreError::Conflict(_)) => {
+                    not("Execution is RUNNING and cannot be redriven".into())
+                }
+                other => Err(other),
+            };
+        }
+        if let Some(key) = token_key {
+            let mut tokens = lock(&self.inner.redrive_tokens);
+            if tokens.len() >= 10_000 {
+                tokens.clear();
+            }
+            tokens.insert(key, now);
+        }
+        self.carry_out(execution_arn, &mut guard, effects, &HashSet::new());
+        if status != Status::Running {
+            self.close(execution_arn, &mut guard, status, now);
+        }
+        Ok(now)
     }
 
     fn token_target(&self, token: &str) -> Result<(String, TaskId), EngineError> {
@@ -1032,6 +1206,41 @@ fn map_conflict(e: EngineError, arn: &str) -> EngineError {
         }
         other => other,
     }
+}
+
+/// `ExecutionStarted` names the version and alias an execution was started
+/// through (`executionStartedEventDetails.stateMachineVersionArn` /
+/// `stateMachineAliasArn`); the interpreter doesn't know them.
+fn name_version_and_alias(events: &mut [asl::HistoryEvent], record: &ExecutionRecord) {
+    let Some(first) = events.first_mut() else {
+        return;
+    };
+    if first.event_type != asl::EventType::ExecutionStarted {
+        return;
+    }
+    if let asl::history::Details::Other(m) = &mut first.details {
+        if let Some(alias) = &record.alias_arn {
+            m.insert("stateMachineAliasArn".into(), Value::String(alias.clone()));
+        }
+        if let Some(version) = &record.version_arn {
+            m.insert(
+                "stateMachineVersionArn".into(),
+                Value::String(version.clone()),
+            );
+        }
+    }
+}
+
+/// An execution rebuilt from its journal.
+struct Replayed {
+    exec: Execution,
+    /// The journal's last sequence number.
+    seq: u64,
+    /// Armed timers and undelivered tasks after the replay.
+    timers: HashMap<u64, Millis>,
+    tasks: HashMap<TaskId, TaskRequest>,
+    /// Tasks a worker took or a callback request went out for.
+    started: HashSet<TaskId>,
 }
 
 /// Writes the final status into a record.

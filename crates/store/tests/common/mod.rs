@@ -35,6 +35,7 @@ pub fn execution(machine: &str, name: &str, start_date: i64) -> ExecutionRecord 
         // Above i64::MAX on purpose: the SQLite store keeps the bits.
         seed: 0xdead_beef_cafe_f00d,
         redrive_count: 0,
+        redrive_date: None,
         trace_header: None,
     }
 }
