@@ -637,6 +637,7 @@ impl Topics {
             confirmed,
             token: token(),
             authenticated: confirmed,
+            authenticate_on_unsubscribe: false,
             attributes,
         };
         let deliveries = if confirmed {
@@ -719,6 +720,7 @@ impl Topics {
         topic_arn: &str,
         token: &str,
         authenticated: bool,
+        authenticate_on_unsubscribe: bool,
     ) -> Result<String> {
         check_arn(topic_arn, "TopicArn", 6)?;
         let mut core = self.core();
@@ -739,17 +741,27 @@ impl Topics {
         let mut sub = sub;
         sub.confirmed = true;
         sub.authenticated = authenticated;
+        sub.authenticate_on_unsubscribe = authenticated && authenticate_on_unsubscribe;
         core.db.put_subscription(&sub)?;
         core.subs.insert(sub.arn.clone(), sub.clone());
         Ok(sub.arn)
     }
 
-    pub fn unsubscribe(&self, arn: &str) -> Result<()> {
+    /// Unsubscribe. `authenticated` is false for the unsigned link in
+    /// e-mails and envelopes, which subscriptions confirmed with
+    /// `AuthenticateOnUnsubscribe` refuse.
+    pub fn unsubscribe(&self, arn: &str, authenticated: bool) -> Result<()> {
         check_arn(arn, "SubscriptionArn", 7)?;
         let mut core = self.core();
         let Some(sub) = core.subs.get(arn).cloned() else {
             return Err(SnsError::subscription_not_found());
         };
+        if sub.authenticate_on_unsubscribe && !authenticated {
+            return Err(SnsError::new(
+                "AuthorizationError",
+                "Unsubscribe requires AWS authentication for this subscription (it was confirmed with AuthenticateOnUnsubscribe)",
+            ));
+        }
         let mut topic = core.topics.get(&sub.topic_arn).cloned();
         if let Some(t) = topic.as_mut() {
             t.subscriptions_deleted += 1;
@@ -1646,21 +1658,31 @@ mod tests {
             .unwrap();
         let token = t.subscription(&sub).unwrap().token;
         assert_eq!(
-            t.confirm_subscription(&arn, "wrong", true)
+            t.confirm_subscription(&arn, "wrong", true, false)
                 .unwrap_err()
                 .message,
             "Invalid parameter: Token"
         );
-        assert_eq!(t.confirm_subscription(&arn, &token, false).unwrap(), sub);
-        assert_eq!(t.confirm_subscription(&arn, &token, false).unwrap(), sub);
+        assert_eq!(
+            t.confirm_subscription(&arn, &token, true, true).unwrap(),
+            sub
+        );
+        assert_eq!(
+            t.confirm_subscription(&arn, &token, false, false).unwrap(),
+            sub
+        );
+        assert_eq!(
+            t.unsubscribe(&sub, false).unwrap_err().code,
+            "AuthorizationError"
+        );
         let (subs, _) = t.list_subscriptions(Some(&arn), None).unwrap();
         assert_eq!(subs[0].listed_arn(), sub);
-        t.unsubscribe(&sub).unwrap();
+        t.unsubscribe(&sub, true).unwrap();
         assert_eq!(
             t.topic_attributes(&arn).unwrap()["SubscriptionsDeleted"],
             "1"
         );
-        assert_eq!(t.unsubscribe(&sub).unwrap_err().code, "NotFound");
+        assert_eq!(t.unsubscribe(&sub, true).unwrap_err().code, "NotFound");
     }
 
     #[test]
