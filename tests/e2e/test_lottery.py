@@ -12,6 +12,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import urllib.parse
 import zipfile
 
 import pytest
@@ -109,7 +110,7 @@ def test_demo_draws_then_reuses_everything_on_a_second_run(tmp_path):
         assert f"✓ {state}" in out, f"no progress line for {state}:\n{out}"
     assert "Execution SUCCEEDED" in out
     assert CONGRATS.search(out), out
-    console = re.search(r"Console: (http://127\.0\.0\.1:\d+/#/executions/(arn:aws:states:\S+))", out)
+    console = re.search(r"Console: (http://127\.0\.0\.1:\d+/#/execution/(arn%3Aaws%3Astates%3A\S+))", out)
     assert console, out
 
     second = demo(data)
@@ -130,7 +131,7 @@ def test_demo_draws_then_reuses_everything_on_a_second_run(tmp_path):
         assert len(machine) == 1
         runs = sfn.list_executions(stateMachineArn=machine[0]["stateMachineArn"])["executions"]
         assert [r["status"] for r in runs] == ["SUCCEEDED", "SUCCEEDED"]
-        assert console.group(2) in [r["executionArn"] for r in runs]
+        assert urllib.parse.unquote(console.group(2)) in [r["executionArn"] for r in runs]
         lam = client(server.url, "lambda")
         assert len(lam.list_functions()["Functions"]) == 4
         # Someone changes a function's code: the next demo puts the seed's back.
@@ -213,6 +214,12 @@ def test_a_second_demo_draws_on_the_demo_that_is_serving(tmp_path):
         assert "Execution SUCCEEDED" in second.stdout
         assert not (tmp_path / "unused").exists()
         assert len(winners(f"http://127.0.0.1:{port}")) == 4
+        # The console link the demo prints is served by the running Baton.
+        link = re.search(r"Console: (http://\S+)", second.stdout).group(1)
+        import urllib.request
+
+        with urllib.request.urlopen(link.split("#")[0]) as page:
+            assert page.status == 200 and "<html" in page.read().decode().lower()
     finally:
         first.terminate()
         assert first.wait(timeout=20) == 0
