@@ -23,6 +23,7 @@ mod sns;
 use std::future::Future;
 
 use axum::Router;
+use axum::response::Response;
 use axum::routing::{any, get, post};
 
 pub use auth::Credentials;
@@ -111,8 +112,17 @@ impl AppState {
 /// The whole HTTP surface. Deliberately without a request-timeout layer:
 /// `GetActivityTask` long-polls for up to 60 s and must not be cut short.
 pub fn router(state: AppState) -> Router {
+    router_with(state, console::Closing::new())
+}
+
+/// [`router`], with the console's live streams ending when `closing` is
+/// closed (they would otherwise hold a graceful shutdown open).
+fn router_with(state: AppState, closing: console::Closing) -> Router {
+    let console = console::router(
+        console::Console::new(state.engine.clone(), state.functions.clone()).with_closing(closing),
+    );
     Router::new()
-        .route("/", post(protocol::dispatch).get(sns::get))
+        .route("/", post(protocol::dispatch).get(root_get))
         .route(
             "/_baton/mailbox",
             get(sns::mailbox).delete(sns::clear_mailbox),
@@ -127,17 +137,43 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(protocol::request_id))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+        .merge(console)
+}
+
+/// `GET /`: the web console, unless the query names an `Action` (AWS's
+/// query-API GET form, e.g. SNS's subscription confirmation links).
+async fn root_get(
+    state: axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> Response {
+    let has_action = request
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .any(|p| p == "Action" || p.starts_with("Action="));
+    if has_action {
+        sns::get(state, request).await
+    } else {
+        console::app_page()
+    }
 }
 
 /// Serves [`router`] on `listener` until `shutdown` resolves, then stops
 /// accepting connections and waits for in-flight requests (a pending
-/// `GetActivityTask` long poll can hold this up to 60 s).
+/// `GetActivityTask` long poll can hold this up to 60 s). The console's
+/// live streams end at once.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    let closing = console::Closing::new();
+    let app = router_with(state, closing.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.close();
+        })
         .await
 }

@@ -67,6 +67,18 @@ pub enum Clock {
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
+    init_tracing();
+    runtime()?.block_on(async {
+        let baton = start(&args).await?;
+        println!("{}", baton.banner);
+        baton.serve_until(shutdown_signal()).await?;
+        eprintln!("Baton stopped; all writes finished.");
+        Ok(())
+    })
+}
+
+/// Logs to stderr, filtered by `BATON_LOG` (default `warn`).
+pub fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
@@ -74,14 +86,41 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(run(args))
 }
 
-async fn run(args: ServeArgs) -> Result<()> {
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// A Baton with every service wired and its port bound, not yet answering
+/// requests. `baton serve` and `baton demo` both start through here.
+pub struct Baton {
+    /// The address actually bound (`--port 0` picks a free port).
+    pub local: SocketAddr,
+    /// The "Baton ready on …" line.
+    pub banner: String,
+    engine: Engine,
+    state: api::AppState,
+    listener: tokio::net::TcpListener,
+}
+
+impl Baton {
+    /// Answers requests until `shutdown` resolves, then finishes the
+    /// engine's writes.
+    pub async fn serve_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        api::serve(self.listener, self.state, shutdown).await?;
+        self.engine.shutdown().await;
+        Ok(())
+    }
+}
+
+pub async fn start(args: &ServeArgs) -> Result<Baton> {
     let began = Instant::now();
     let credentials = match &args.auth {
         None => None,
@@ -93,6 +132,14 @@ async fn run(args: ServeArgs) -> Result<()> {
             Some(keys)
         }
     };
+    // Bound first, so that functions are told the real port (also with --port 0).
+    let addr: SocketAddr = format!("{}:{}", args.bind, args.port)
+        .parse()
+        .with_context(|| format!("--bind {} is not an IP address", args.bind))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (is another Baton running? try --port)")
+    })?;
+    let local = listener.local_addr()?;
     let store: Arc<dyn Store> = if args.in_memory {
         // Bounded: a long-running throwaway server keeps the latest 10,000
         // closed executions (about 12 KB each), not all of them.
@@ -122,7 +169,7 @@ async fn run(args: ServeArgs) -> Result<()> {
         data_dir: (!args.in_memory).then(|| args.data_dir.clone()),
         region: args.region.clone(),
         account: args.account.clone(),
-        endpoint_url: format!("http://{endpoint_host}:{}", args.port),
+        endpoint_url: format!("http://{endpoint_host}:{}", local.port()),
         python: None,
     })
     .context("cannot open the functions")?;
@@ -143,7 +190,7 @@ async fn run(args: ServeArgs) -> Result<()> {
     let mut sns = topics::Settings::new(
         args.region.clone(),
         args.account.clone(),
-        format!("http://{endpoint_host}:{}", args.port),
+        format!("http://{endpoint_host}:{}", local.port()),
     );
     sns.auto_confirm = args.auto_confirm;
     sns.smtp_url = args.smtp_url.clone();
@@ -160,13 +207,6 @@ async fn run(args: ServeArgs) -> Result<()> {
     let engine = Engine::open(Arc::clone(&store), config, Arc::new(dispatcher))
         .await
         .context("cannot open the engine")?;
-    let addr: SocketAddr = format!("{}:{}", args.bind, args.port)
-        .parse()
-        .with_context(|| format!("--bind {} is not an IP address", args.bind))?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr} (is another Baton running? try --port)")
-    })?;
-    let local = listener.local_addr()?;
     let auth = match &credentials {
         None => String::new(),
         Some(keys) => format!(", SigV4 required: {} access keys", keys.len()),
@@ -177,7 +217,7 @@ async fn run(args: ServeArgs) -> Result<()> {
         .with_tables(tables)
         .with_functions(functions)
         .with_topics(topics);
-    println!(
+    let banner = format!(
         "Baton ready on http://{local} ({} store, {} running executions resumed, {} ms{auth})",
         if args.in_memory {
             "in-memory"
@@ -187,14 +227,17 @@ async fn run(args: ServeArgs) -> Result<()> {
         engine.running(),
         began.elapsed().as_millis()
     );
-    api::serve(listener, state, shutdown_signal()).await?;
-    engine.shutdown().await;
-    eprintln!("Baton stopped; all writes finished.");
-    Ok(())
+    Ok(Baton {
+        local,
+        banner,
+        engine,
+        state,
+        listener,
+    })
 }
 
 /// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
