@@ -36,9 +36,12 @@ cargo test --workspace --quiet 2>&1 | tee /tmp/baton-cargo-test.log
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "cargo tests: %d passed, %d failed, %d skipped\n", p, f, i }' /tmp/baton-cargo-test.log
 
-step "end-to-end: real clients (boto3, aws CLI) against baton serve: Step Functions, Lambda, DynamoDB, auth, crash test"
+step "end-to-end: real clients (boto3, aws CLI) against baton serve: Step Functions, Lambda, DynamoDB, SNS (SMTP, HTTP signatures), auth, crash tests"
 cargo build --release --quiet -p baton
-python -m pytest -q tests/e2e
+python -m pytest -q tests/e2e --ignore=tests/e2e/test_lottery.py
+
+step "end-to-end: the seed's lottery tutorial (examples/lottery/run-with-aws-cli.sh and baton demo, clean data dirs)"
+python -m pytest -q tests/e2e/test_lottery.py
 
 step "console in a real browser: Playwright (playwright-core) driving Debian's Chromium against baton serve"
 # Chromium from Debian, installed only when missing; npm packages only when

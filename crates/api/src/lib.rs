@@ -18,13 +18,13 @@ mod error;
 mod lambda;
 mod protocol;
 mod sfn;
+mod sns;
 
 use std::future::Future;
 
 use axum::Router;
-use axum::http::Uri;
 use axum::response::Response;
-use axum::routing::{any, post};
+use axum::routing::{any, get, post};
 
 pub use auth::Credentials;
 pub use error::ApiError;
@@ -75,6 +75,8 @@ pub struct AppState {
     pub tables: std::sync::Arc<tables::Tables>,
     /// Lambda functions; without them the Lambda API answers ServiceException.
     pub functions: Option<functions::Registry>,
+    /// SNS topics; without them the SNS API answers InternalError.
+    pub topics: Option<topics::Topics>,
 }
 
 impl AppState {
@@ -84,12 +86,19 @@ impl AppState {
             config: std::sync::Arc::new(config),
             tables: std::sync::Arc::new(tables::Tables::in_memory()),
             functions: None,
+            topics: None,
         }
     }
 
     /// Serves DynamoDB from `tables` (e.g. SQLite-backed).
     pub fn with_tables(mut self, tables: std::sync::Arc<tables::Tables>) -> AppState {
         self.tables = tables;
+        self
+    }
+
+    /// Serves the SNS API (and the mailbox) from `topics`.
+    pub fn with_topics(mut self, topics: topics::Topics) -> AppState {
+        self.topics = Some(topics);
         self
     }
 
@@ -114,6 +123,14 @@ fn router_with(state: AppState, closing: console::Closing) -> Router {
     );
     Router::new()
         .route("/", post(protocol::dispatch).get(root_get))
+        .route(
+            "/_baton/mailbox",
+            get(sns::mailbox).delete(sns::clear_mailbox),
+        )
+        .route(
+            "/_baton/sns/SimpleNotificationService.pem",
+            get(sns::signing_cert),
+        )
         .route("/2015-03-31/functions", any(lambda::handle))
         .route("/2015-03-31/functions/{*rest}", any(lambda::handle))
         .fallback(protocol::not_found)
@@ -125,14 +142,18 @@ fn router_with(state: AppState, closing: console::Closing) -> Router {
 
 /// `GET /`: the web console, unless the query names an `Action` (AWS's
 /// query-API GET form, e.g. SNS's subscription confirmation links).
-async fn root_get(uri: Uri) -> Response {
-    let has_action = uri
+async fn root_get(
+    state: axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> Response {
+    let has_action = request
+        .uri()
         .query()
         .unwrap_or("")
         .split('&')
         .any(|p| p == "Action" || p.starts_with("Action="));
     if has_action {
-        protocol::not_found().await
+        sns::get(state, request).await
     } else {
         console::app_page()
     }

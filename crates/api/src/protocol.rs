@@ -28,6 +28,10 @@ const DDB_PREFIX: &str = "DynamoDB_20120810.";
 /// errors and `ResponseMetadata`), including 404s and 405s.
 pub async fn request_id(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
+    // Services that put the id in their body (SNS's XML) set it themselves.
+    if response.headers().contains_key("x-amzn-RequestId") {
+        return response;
+    }
     let id = uuid::Uuid::new_v4().to_string();
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-amzn-RequestId", v);
@@ -68,6 +72,13 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
         .unwrap_or("");
     if let Some(operation) = target.strip_prefix(DDB_PREFIX) {
         return crate::ddb::handle(&state, operation, &bytes).await;
+    }
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if target.is_empty() && crate::sns::is_query(content_type, &bytes) {
+        return crate::sns::handle(&state, crate::sns::parse_form(&bytes)).await;
     }
     let result = match target.strip_prefix(SFN_PREFIX) {
         Some(operation) => match Params::parse(&bytes) {

@@ -79,11 +79,21 @@ impl Failure {
     }
 
     /// The Error Output a catcher receives: `{"Error": …, "Cause": …}`.
+    ///
+    /// A task's `States.Timeout` has no cause in its `TaskTimedOut` event,
+    /// but AWS hands the catcher `"Cause": ""` (recorded:
+    /// `test_task_service_lambda.test_invoke_timeout`).
     pub fn error_output(&self) -> Value {
         let mut m = Map::new();
         m.insert("Error".into(), json!(self.error));
-        if let Some(c) = &self.cause {
-            m.insert("Cause".into(), json!(c));
+        match &self.cause {
+            Some(c) => {
+                m.insert("Cause".into(), json!(c));
+            }
+            None if self.error_name() == names::TIMEOUT => {
+                m.insert("Cause".into(), json!(""));
+            }
+            None => {}
         }
         Value::Object(m)
     }
@@ -95,6 +105,23 @@ mod tests {
 
     fn v(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_caught_timeout_has_an_empty_cause() {
+        let f = Failure {
+            error: Some(names::TIMEOUT.into()),
+            cause: None,
+        };
+        assert_eq!(
+            f.error_output(),
+            json!({"Error": "States.Timeout", "Cause": ""})
+        );
+        let f = Failure {
+            error: Some("E".into()),
+            cause: None,
+        };
+        assert_eq!(f.error_output(), json!({"Error": "E"}));
     }
 
     #[test]

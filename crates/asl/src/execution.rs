@@ -31,6 +31,11 @@ use crate::{choice, resource};
 
 /// 256 KiB: the largest input, output or result Step Functions carries.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// AWS's variable quotas: one variable, and everything one `Assign` sets,
+/// at most 256 KiB; all variables an execution holds at most 10 MiB.
+pub const MAX_VARIABLE_BYTES: usize = 256 * 1024;
+pub const MAX_ASSIGN_BYTES: usize = 256 * 1024;
+pub const MAX_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
 /// Standard executions fail when their history would exceed this many events.
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 
@@ -289,6 +294,9 @@ struct Frame {
     scope_root: bool,
     /// Set when the frame ended unsuccessfully: where a redrive resumes it.
     redrive: Option<Resume>,
+    /// JSON size of this scope's variables (counted against the execution's
+    /// 10 MiB; released when the scope ends).
+    var_bytes: usize,
 }
 
 /// Variable lookup through a frame and its ancestors' scopes.
@@ -321,6 +329,8 @@ pub struct Execution {
     now: Millis,
     /// When the last `RedriveExecution` was applied (`$$.Execution.RedriveTime`).
     redrive_time: Option<Millis>,
+    /// JSON size of every variable in every live scope.
+    var_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -354,6 +364,7 @@ impl Execution {
             status: Status::Running,
             now,
             redrive_time: None,
+            var_bytes: 0,
         };
         let started = details::execution_started(&input, &exec.info.role_arn);
         exec.push_event(0, EventType::ExecutionStarted, Some(started));
@@ -369,6 +380,7 @@ impl Execution {
             detached: false,
             scope_root: true,
             redrive: None,
+            var_bytes: 0,
         });
         if let Some(secs) = exec.machine.timeout_seconds {
             let id = exec.handle();
@@ -1242,6 +1254,9 @@ impl Execution {
             );
             return self.fail_at(fid, &active, f);
         }
+        if let Err(f) = self.check_variable_quotas(fid, &state.name, &exited) {
+            return self.fail_at(fid, &active, f);
+        }
         self.emit(fid, exited_event(&state.kind), exited);
         if let Some(vars) = assigned {
             self.frames[fid].vars.extend(vars);
@@ -1268,6 +1283,59 @@ impl Execution {
 
     /// A failure that no retrier or catcher of this state can see: the frame
     /// (branch, iteration or execution) fails.
+    /// Checks an `Assign` against AWS's variable quotas before it takes
+    /// effect, using the JSON texts the exited event already holds, and
+    /// books the new sizes. Each variable and the whole `Assign` ≤ 256 KiB;
+    /// all live variables ≤ 10 MiB.
+    fn check_variable_quotas(
+        &mut self,
+        fid: FrameId,
+        state_name: &str,
+        exited: &Details,
+    ) -> Result<(), Failure> {
+        let Details::StateExited {
+            assigned: Some(assigned),
+            ..
+        } = exited
+        else {
+            return Ok(());
+        };
+        let too_big = |what: String| {
+            Failure::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{state_name}' {what} exceeding the maximum number of bytes service limit."
+                ),
+            )
+        };
+        let mut added = 0usize;
+        let mut released = 0usize;
+        for (name, text) in assigned.iter() {
+            if text.len() > MAX_VARIABLE_BYTES {
+                return Err(too_big(format!(
+                    "assigned a value to variable '{name}' with a size"
+                )));
+            }
+            added += text.len();
+            if let Some(old) = self.frames[fid].vars.get(name) {
+                released += to_json_text(old).len();
+            }
+        }
+        if added > MAX_ASSIGN_BYTES {
+            return Err(too_big("assigned variables with a total size".into()));
+        }
+        let total = (self.var_bytes + added).saturating_sub(released);
+        if total > MAX_VARIABLES_BYTES {
+            return Err(too_big(
+                "assigned variables making the execution's variables reach a total size".into(),
+            ));
+        }
+        self.var_bytes = total;
+        let frame = &mut self.frames[fid];
+        frame.var_bytes = (frame.var_bytes + added).saturating_sub(released);
+        Ok(())
+    }
+
     /// Ends the frame with `failure` raised by the state `active`; a
     /// redrive enters that state again with the same input.
     fn fail_at(&mut self, fid: FrameId, active: &Active, failure: Failure) -> bool {
@@ -1391,6 +1459,9 @@ impl Execution {
                     }
                 };
             let exited = details::state_exited(&state.name, &output, assigned.as_ref());
+            if let Err(f) = self.check_variable_quotas(fid, &state.name, &exited) {
+                return self.fail_at(fid, &active, f);
+            }
             self.emit(fid, exited_event(&state.kind), exited);
             if let Some(vars) = assigned {
                 self.frames[fid].vars.extend(vars);
@@ -2285,6 +2356,7 @@ impl Execution {
             detached,
             scope_root: child_execution,
             redrive: None,
+            var_bytes: 0,
         });
         self.runnable.push_back(id);
         id
@@ -2306,6 +2378,8 @@ impl Execution {
             Some((parent, index)) => {
                 // Free the child's memory: its scope vanishes with it.
                 self.frames[fid].vars = Map::new();
+                let freed = std::mem::take(&mut self.frames[fid].var_bytes);
+                self.var_bytes = self.var_bytes.saturating_sub(freed);
                 self.child_ended(parent, fid, index, last, outcome);
             }
         }

@@ -1674,3 +1674,66 @@ fn redrive_rearms_the_execution_timeout() {
     d.succeed("T", json!(1));
     assert_eq!(d.output(), json!(1));
 }
+
+// ---------------------------------------------------------------------------
+// Variable quotas (§3.5: 256 KiB per variable and per Assign, 10 MiB in all)
+// ---------------------------------------------------------------------------
+
+fn big(kib: usize) -> Value {
+    json!("x".repeat(kib * 1024))
+}
+
+#[test]
+fn a_variable_over_256_kib_fails_the_state_with_data_limit_exceeded() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"v": {"a.$": "$.s", "b.$": "$.s"}}, "End": true}}});
+    let d = Driver::start(&def, json!({"s": big(129)}));
+    assert!(!d.running());
+    let (error, cause) = d.failure();
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(cause.contains("variable 'v'"), "{cause}");
+    assert_eq!(d.count(E::PassStateExited), 0, "nothing assigned half-way");
+    // Just under the limit is fine.
+    let ok = Driver::start(&def, json!({"s": big(127)}));
+    assert!(matches!(ok.status(), Status::Succeeded { .. }));
+}
+
+#[test]
+fn one_assign_over_256_kib_in_total_fails_even_if_each_variable_fits() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"a.$": "$.s", "b.$": "$.s"}, "End": true}}});
+    let d = Driver::start(&def, json!({"s": big(150)}));
+    let (error, cause) = d.failure();
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(cause.contains("total size"), "{cause}");
+}
+
+/// Sixty Map iterations each holding a 200 KiB variable while they wait
+/// on a task: together past 10 MiB, so the Map fails; scopes that ended
+/// give their bytes back (a sequential run of the same Map succeeds).
+#[test]
+fn all_live_variables_are_capped_at_10_mib_and_ended_scopes_release_theirs() {
+    let map = |concurrency: u64| {
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemsPath": "$.items", "MaxConcurrency": concurrency,
+            "ItemSelector": {"b.$": "$.big"},
+            "ItemProcessor": {"StartAt": "Keep", "States": {
+                "Keep": {"Type": "Pass", "Assign": {"v.$": "$.b"}, "Next": "T"},
+                "T": {"Type": "Task", "Resource": INVOKE, "Parameters": {}, "End": true}}}}}})
+    };
+    let input = json!({"items": (0..60).collect::<Vec<_>>(), "big": big(200)});
+    let all_at_once = Driver::start(&map(0), input.clone());
+    let (error, cause) = all_at_once.failure();
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(cause.contains("total size"), "{cause}");
+
+    let mut one_by_one = Driver::start(&map(1), input);
+    for _ in 0..60 {
+        let t = one_by_one.task("T");
+        one_by_one.signal(Signal::TaskSucceeded {
+            task: t.id,
+            output: json!(0),
+        });
+    }
+    assert!(matches!(one_by_one.status(), Status::Succeeded { .. }));
+}

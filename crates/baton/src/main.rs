@@ -1,6 +1,8 @@
 //! The `baton` command line.
 
+mod demo;
 mod diagram;
+mod mail;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -26,8 +28,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The seed's lottery tutorial, deployed and drawn on a local Baton.
+    Demo(demo::DemoArgs),
     /// Serve the AWS APIs (Step Functions today) on one port, durably.
     Serve(serve::ServeArgs),
+    /// List the e-mails SNS delivered to Baton's mailbox.
+    Mail(mail::MailArgs),
     /// Check state machine definitions the way CreateStateMachine does.
     Validate {
         /// Definition files (ASL JSON).
@@ -66,6 +72,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::demo(args),
+        Command::Mail(args) => mail::mail(args).map(|()| ExitCode::SUCCESS),
         Command::Validate { files, json } => validate(&files, json),
         Command::Diagram(args) => diagram::diagram(args),
         Command::Run {

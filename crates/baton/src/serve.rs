@@ -46,6 +46,18 @@ pub struct ServeArgs {
     /// minutes apart. Without --auth, any credentials are accepted.
     #[arg(long, value_name = "FILE")]
     pub auth: Option<PathBuf>,
+    /// Send SNS e-mail over SMTP instead of into Baton's mailbox:
+    /// `smtp://host:port` (plain), `smtp://host:port?tls=required`
+    /// (STARTTLS), `smtps://user:password@host:port` (TLS with auth).
+    #[arg(long, value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// Sender address of SNS e-mail.
+    #[arg(long, default_value = "no-reply@sns.amazonaws.com")]
+    pub mail_from: String,
+    /// Confirm SNS e-mail and HTTP/S subscriptions at once, without a
+    /// confirmation message (scripts, tests).
+    #[arg(long)]
+    pub auto_confirm: bool,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +67,18 @@ pub enum Clock {
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
+    init_tracing();
+    runtime()?.block_on(async {
+        let baton = start(&args).await?;
+        println!("{}", baton.banner);
+        baton.serve_until(shutdown_signal()).await?;
+        eprintln!("Baton stopped; all writes finished.");
+        Ok(())
+    })
+}
+
+/// Logs to stderr, filtered by `BATON_LOG` (default `warn`).
+pub fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
@@ -62,14 +86,41 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(run(args))
 }
 
-async fn run(args: ServeArgs) -> Result<()> {
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// A Baton with every service wired and its port bound, not yet answering
+/// requests. `baton serve` and `baton demo` both start through here.
+pub struct Baton {
+    /// The address actually bound (`--port 0` picks a free port).
+    pub local: SocketAddr,
+    /// The "Baton ready on …" line.
+    pub banner: String,
+    engine: Engine,
+    state: api::AppState,
+    listener: tokio::net::TcpListener,
+}
+
+impl Baton {
+    /// Answers requests until `shutdown` resolves, then finishes the
+    /// engine's writes.
+    pub async fn serve_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        api::serve(self.listener, self.state, shutdown).await?;
+        self.engine.shutdown().await;
+        Ok(())
+    }
+}
+
+pub async fn start(args: &ServeArgs) -> Result<Baton> {
     let began = Instant::now();
     let credentials = match &args.auth {
         None => None,
@@ -81,6 +132,14 @@ async fn run(args: ServeArgs) -> Result<()> {
             Some(keys)
         }
     };
+    // Bound first, so that functions are told the real port (also with --port 0).
+    let addr: SocketAddr = format!("{}:{}", args.bind, args.port)
+        .parse()
+        .with_context(|| format!("--bind {} is not an IP address", args.bind))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (is another Baton running? try --port)")
+    })?;
+    let local = listener.local_addr()?;
     let store: Arc<dyn Store> = if args.in_memory {
         // Bounded: a long-running throwaway server keeps the latest 10,000
         // closed executions (about 12 KB each), not all of them.
@@ -110,27 +169,10 @@ async fn run(args: ServeArgs) -> Result<()> {
         data_dir: (!args.in_memory).then(|| args.data_dir.clone()),
         region: args.region.clone(),
         account: args.account.clone(),
-        endpoint_url: format!("http://{endpoint_host}:{}", args.port),
+        endpoint_url: format!("http://{endpoint_host}:{}", local.port()),
         python: None,
     })
     .context("cannot open the functions")?;
-    let dispatcher = functions::LambdaDispatcher::new(functions.clone(), Arc::new(NoIntegrations));
-    let engine = Engine::open(Arc::clone(&store), config, Arc::new(dispatcher))
-        .await
-        .context("cannot open the engine")?;
-    let addr: SocketAddr = format!("{}:{}", args.bind, args.port)
-        .parse()
-        .with_context(|| format!("--bind {} is not an IP address", args.bind))?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr} (is another Baton running? try --port)")
-    })?;
-    let local = listener.local_addr()?;
-    let auth = match &credentials {
-        None => String::new(),
-        Some(keys) => format!(", SigV4 required: {} access keys", keys.len()),
-    };
-    let mut api_config = api::ApiConfig::for_engine(&engine);
-    api_config.credentials = credentials;
     let tables_storage: Arc<dyn tables::Storage> = if args.in_memory {
         Arc::new(tables::MemoryStorage::new())
     } else {
@@ -140,12 +182,42 @@ async fn run(args: ServeArgs) -> Result<()> {
                 .with_context(|| format!("cannot open the tables at {}", path.display()))?,
         )
     };
-    let tables = tables::Tables::open(tables_storage, args.region.clone(), args.account.clone())
-        .context("cannot load the tables")?;
+    let tables = Arc::new(
+        tables::Tables::open(tables_storage, args.region.clone(), args.account.clone())
+            .context("cannot load the tables")?,
+    );
+    // SNS topics (their links point back to this server).
+    let mut sns = topics::Settings::new(
+        args.region.clone(),
+        args.account.clone(),
+        format!("http://{endpoint_host}:{}", local.port()),
+    );
+    sns.auto_confirm = args.auto_confirm;
+    sns.smtp_url = args.smtp_url.clone();
+    sns.mail_from = args.mail_from.clone();
+    sns.db_path = (!args.in_memory).then(|| args.data_dir.join("topics.sqlite3"));
+    let topics = topics::Topics::open(sns).context("cannot open the topics")?;
+    topics
+        .start(Some(functions.clone()))
+        .context("cannot start SNS deliveries")?;
+    // Task dispatch: sns:publish, then Lambda, then DynamoDB, then "not implemented".
+    let dynamodb = tables::TablesDispatcher::new(Arc::clone(&tables), Arc::new(NoIntegrations));
+    let lambda = functions::LambdaDispatcher::new(functions.clone(), Arc::new(dynamodb));
+    let dispatcher = topics::SnsDispatcher::new(topics.clone(), Arc::new(lambda));
+    let engine = Engine::open(Arc::clone(&store), config, Arc::new(dispatcher))
+        .await
+        .context("cannot open the engine")?;
+    let auth = match &credentials {
+        None => String::new(),
+        Some(keys) => format!(", SigV4 required: {} access keys", keys.len()),
+    };
+    let mut api_config = api::ApiConfig::for_engine(&engine);
+    api_config.credentials = credentials;
     let state = api::AppState::new(engine.clone(), api_config)
-        .with_tables(Arc::new(tables))
-        .with_functions(functions);
-    println!(
+        .with_tables(tables)
+        .with_functions(functions)
+        .with_topics(topics);
+    let banner = format!(
         "Baton ready on http://{local} ({} store, {} running executions resumed, {} ms{auth})",
         if args.in_memory {
             "in-memory"
@@ -155,14 +227,17 @@ async fn run(args: ServeArgs) -> Result<()> {
         engine.running(),
         began.elapsed().as_millis()
     );
-    api::serve(listener, state, shutdown_signal()).await?;
-    engine.shutdown().await;
-    eprintln!("Baton stopped; all writes finished.");
-    Ok(())
+    Ok(Baton {
+        local,
+        banner,
+        engine,
+        state,
+        listener,
+    })
 }
 
 /// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

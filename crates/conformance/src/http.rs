@@ -1,6 +1,7 @@
-//! A small blocking HTTP/1.1 client for the AWS JSON 1.0 protocol, enough to
-//! talk to a local `baton serve` over one keep-alive connection (no TLS, no
-//! proxies, no redirects). Kept in-house so the runner needs no HTTP crate.
+//! A small blocking HTTP/1.1 client for the AWS JSON 1.0 protocol (Step
+//! Functions) and the REST-JSON one (Lambda), enough to talk to a local
+//! `baton serve` over one keep-alive connection (no TLS, no proxies, no
+//! redirects). Kept in-house so the runner needs no HTTP crate.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -56,22 +57,51 @@ impl Client {
     /// comes back as an [`AwsError`] inside the `anyhow::Error`.
     pub fn call(&mut self, operation: &str, body: &Value) -> Result<Value> {
         let body = serde_json::to_vec(body)?;
+        let target = format!("X-Amz-Target: AWSStepFunctions.{operation}\r\n");
+        self.send("POST", "/", "application/x-amz-json-1.0", &target, &body)
+    }
+
+    /// A REST-JSON request (the Lambda API): `method` on `path`, with an
+    /// optional JSON body.
+    pub fn rest(&mut self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        let body = match body {
+            Some(b) => serde_json::to_vec(b)?,
+            None => Vec::new(),
+        };
+        self.send(method, path, "application/json", "", &body)
+    }
+
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        extra_headers: &str,
+        body: &[u8],
+    ) -> Result<Value> {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\n\
+             {extra_headers}Content-Length: {}\r\n\r\n",
+            self.authority,
+            body.len()
+        );
+        let what = format!("{method} {path}");
         // A kept-alive connection may have been closed by the server: retry
         // once on a fresh one (every operation used here is safe to repeat
         // or idempotent by name).
         let reused = self.conn.is_some();
-        match self.exchange(operation, &body) {
+        match self.exchange(&what, &head, body) {
             Ok(r) => r,
             Err(_) if reused => {
                 self.conn = None;
-                self.exchange(operation, &body)?
+                self.exchange(&what, &head, body)?
             }
             Err(e) => Err(e),
         }
     }
 
     /// Outer error: transport; inner: the answer.
-    fn exchange(&mut self, operation: &str, body: &[u8]) -> Result<Result<Value>> {
+    fn exchange(&mut self, operation: &str, head: &str, body: &[u8]) -> Result<Result<Value>> {
         if self.conn.is_none() {
             let stream = TcpStream::connect(&self.authority)
                 .with_context(|| format!("cannot connect to {}", self.authority))?;
@@ -80,12 +110,6 @@ impl Client {
             self.conn = Some(BufReader::new(stream));
         }
         let conn = self.conn.as_mut().expect("connected above");
-        let head = format!(
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.0\r\n\
-             X-Amz-Target: AWSStepFunctions.{operation}\r\nContent-Length: {}\r\n\r\n",
-            self.authority,
-            body.len()
-        );
         let stream = conn.get_mut();
         stream.write_all(head.as_bytes())?;
         stream.write_all(body)?;
@@ -101,6 +125,7 @@ impl Client {
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| anyhow!("bad status line {line:?}"))?;
         let (mut length, mut chunked, mut close) = (None, false, false);
+        let mut error_type = None;
         loop {
             line.clear();
             if conn.read_line(&mut line)? == 0 {
@@ -116,12 +141,15 @@ impl Client {
                     "content-length" => length = value.parse::<usize>().ok(),
                     "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
                     "connection" => close = value.eq_ignore_ascii_case("close"),
+                    "x-amzn-errortype" => error_type = Some(value.to_string()),
                     _ => {}
                 }
             }
         }
         let mut data = Vec::new();
-        if chunked {
+        if status == 204 || status == 304 {
+            // No body, whatever the headers say (DeleteFunction answers 204).
+        } else if chunked {
             loop {
                 line.clear();
                 conn.read_line(&mut line)?;
@@ -157,7 +185,11 @@ impl Client {
         }
         let code = value["__type"]
             .as_str()
-            .map(|t| t.rsplit('#').next().unwrap_or(t).to_string())
+            .or(error_type.as_deref())
+            .map(|t| {
+                let t = t.split(':').next().unwrap_or(t);
+                t.rsplit('#').next().unwrap_or(t).to_string()
+            })
             .unwrap_or_default();
         let message = value["message"]
             .as_str()

@@ -6,7 +6,8 @@
 //! STANDARD machine StartExecution, DescribeExecution until it leaves
 //! RUNNING and GetExecutionHistory (every page); for an EXPRESS machine
 //! StartSyncExecution (AWS keeps no history for Express, so none is
-//! compared).
+//! compared). Cases that call Lambda functions first deploy the fixtures
+//! through the Lambda API (DeleteFunction + CreateFunction with a zip).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -15,7 +16,8 @@ use anyhow::{Result, anyhow};
 use serde_json::{Value, json};
 
 use crate::http::Client;
-use crate::{Event, Observed, Verdict, judge, skip_reason};
+use crate::lambdas::{self, Function};
+use crate::{Event, Observed, Verdict, judge, uses_lambda};
 
 /// The account the corpus's expected ARNs carry.
 const CORPUS_ACCOUNT: &str = "111111111111";
@@ -30,6 +32,8 @@ pub struct Server {
     /// Machine name → case id, to keep derived names distinct.
     names: HashMap<String, String>,
     warned_account: bool,
+    /// Function name → (fixture file, ARN) as deployed on the server.
+    deployed: HashMap<String, (&'static str, String)>,
 }
 
 impl Server {
@@ -43,17 +47,77 @@ impl Server {
             tag: format!("conformance-{millis}"),
             names: HashMap::new(),
             warned_account: false,
+            deployed: HashMap::new(),
         })
     }
 
     pub fn run_case(&mut self, id: &str, case: &Value) -> Verdict {
-        if let Some(why) = skip_reason(case) {
-            return Verdict::Skip(why);
-        }
+        let filled;
+        let case = if uses_lambda(case) {
+            let functions = match lambdas::functions_of(case) {
+                Ok(f) => f,
+                Err(e) => return Verdict::Fail(format!("{e:#}")),
+            };
+            if let Err(e) = self.deploy(&functions) {
+                return Verdict::Fail(format!("{e:#}"));
+            }
+            let arns: HashMap<String, String> = self
+                .deployed
+                .iter()
+                .map(|(name, (_, arn))| (name.clone(), arn.clone()))
+                .collect();
+            filled = lambdas::filled_case(case, &functions, &|name| {
+                arns.get(name).cloned().unwrap_or_default()
+            });
+            &filled
+        } else {
+            case
+        };
         match self.execute(id, case) {
             Ok(observed) => judge(case, &observed),
             Err(e) => Verdict::Fail(format!("{e:#}")),
         }
+    }
+
+    /// Makes each function run its fixture on the server.
+    fn deploy(&mut self, functions: &[Function]) -> Result<()> {
+        use base64::Engine as _;
+        for f in functions {
+            if self
+                .deployed
+                .get(&f.name)
+                .is_some_and(|(file, _)| *file == f.fixture.file)
+            {
+                continue;
+            }
+            self.deployed.remove(&f.name);
+            // Left over from an earlier run, or running another fixture.
+            let _ = self
+                .client
+                .rest("DELETE", &format!("/2015-03-31/functions/{}", f.name), None);
+            let zip = base64::engine::general_purpose::STANDARD.encode(lambdas::zip_of(f.fixture));
+            let created = self
+                .client
+                .rest(
+                    "POST",
+                    "/2015-03-31/functions",
+                    Some(&json!({
+                        "FunctionName": f.name,
+                        "Runtime": lambdas::RUNTIME,
+                        "Role": lambdas::ROLE,
+                        "Handler": lambdas::HANDLER,
+                        "Timeout": f.fixture.timeout,
+                        "Code": {"ZipFile": zip},
+                    })),
+                )
+                .map_err(|e| anyhow!("CreateFunction {}: {e:#}", f.name))?;
+            let arn = created["FunctionArn"]
+                .as_str()
+                .ok_or_else(|| anyhow!("CreateFunction {}: no FunctionArn", f.name))?
+                .to_string();
+            self.deployed.insert(f.name.clone(), (f.fixture.file, arn));
+        }
+        Ok(())
     }
 
     /// A state machine name for `id`, unique among this run's cases.

@@ -96,7 +96,6 @@ fn improve(graph: &Layered, mut layers: Vec<Vec<usize>>, max_sweeps: usize) -> V
                 pos[v] = i;
             }
         }
-        transpose(graph, &mut layers, &mut pos);
         let c = crossings(graph, &layers, &pos);
         if c < best_crossings {
             best_crossings = c;
@@ -109,6 +108,9 @@ fn improve(graph: &Layered, mut layers: Vec<Vec<usize>>, max_sweeps: usize) -> V
             }
         }
     }
+    // Local swaps on the best order: each only ever removes crossings.
+    let mut pos = positions(graph, &best);
+    transpose(graph, &mut best, &mut pos);
     best
 }
 

@@ -70,6 +70,9 @@ fn failed(error: impl Into<String>, cause: impl Into<String>) -> TaskResult {
 
 impl LambdaDispatcher {
     async fn run(registry: Registry, form: Form, parameters: Value) -> TaskResult {
+        // `LogType: Tail` (lambda:invoke) adds the log's last 4 KB as `LogResult`.
+        let tail = matches!(form, Form::Invoke)
+            && parameters.get("LogType").and_then(Value::as_str) == Some("Tail");
         let (reference, payload, envelope) = match form {
             Form::Direct(arn) => (arn, parameters, false),
             Form::Invoke => {
@@ -83,7 +86,11 @@ impl LambdaDispatcher {
                     Some(q) if !name.contains(':') => format!("{name}:{q}"),
                     _ => name.to_string(),
                 };
-                let payload = parameters.get("Payload").cloned().unwrap_or(json!({}));
+                // No Payload, or a null one, reaches the function as `{}`.
+                let payload = match parameters.get("Payload") {
+                    None | Some(Value::Null) => json!({}),
+                    Some(p) => p.clone(),
+                };
                 (name, payload, true)
             }
         };
@@ -98,7 +105,7 @@ impl LambdaDispatcher {
             Value::String(s) if envelope => Bytes::from(s.clone()),
             v => Bytes::from(v.to_string()),
         };
-        let result = match registry.invoke(&reference, body, None, false).await {
+        let result = match registry.invoke(&reference, body, None, tail).await {
             Ok(r) => r,
             Err(e @ FnError::NotFound(_)) => {
                 return failed(
@@ -152,7 +159,8 @@ impl LambdaDispatcher {
             chrono::Utc::now().timestamp(),
             &result.request_id.replace('-', "")[..24]
         );
-        TaskResult::Succeeded(json!({
+        let log_result = tail.then(|| result.log_tail_base64());
+        let mut response = json!({
             "ExecutedVersion": "$LATEST",
             "Payload": value,
             "SdkHttpMetadata": {
@@ -180,7 +188,59 @@ impl LambdaDispatcher {
             },
             "SdkResponseMetadata": {"RequestId": result.request_id},
             "StatusCode": 200,
-        }))
+        });
+        if let Some(log) = log_result {
+            with_log_result(&mut response, log);
+        }
+        TaskResult::Succeeded(response)
+    }
+}
+
+/// Adds `LogResult` where AWS puts it: after `ExecutedVersion`, and as the
+/// `X-Amz-Log-Result` header (first of all headers; after
+/// `X-Amz-Executed-Version` in the single-valued map).
+fn with_log_result(response: &mut Value, log: String) {
+    fn insert_after(
+        map: &mut serde_json::Map<String, Value>,
+        after: Option<&str>,
+        key: &str,
+        v: Value,
+    ) {
+        let old = std::mem::take(map);
+        if after.is_none() {
+            map.insert(key.into(), v.clone());
+        }
+        for (k, value) in old {
+            let hit = Some(k.as_str()) == after;
+            map.insert(k, value);
+            if hit {
+                map.insert(key.into(), v.clone());
+            }
+        }
+    }
+    let Some(top) = response.as_object_mut() else {
+        return;
+    };
+    insert_after(top, Some("ExecutedVersion"), "LogResult", json!(log));
+    let Some(meta) = top
+        .get_mut("SdkHttpMetadata")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if let Some(all) = meta
+        .get_mut("AllHttpHeaders")
+        .and_then(Value::as_object_mut)
+    {
+        insert_after(all, None, "X-Amz-Log-Result", json!([log]));
+    }
+    if let Some(one) = meta.get_mut("HttpHeaders").and_then(Value::as_object_mut) {
+        insert_after(
+            one,
+            Some("X-Amz-Executed-Version"),
+            "X-Amz-Log-Result",
+            json!(log),
+        );
     }
 }
 

@@ -783,7 +783,13 @@ impl Registry {
         drop(guard);
         let (payload, function_error) = match outcome {
             env::Outcome::Success(b) => (b, false),
-            env::Outcome::Error(b) => (b, true),
+            env::Outcome::Error(b) => {
+                let code = config
+                    .code_folder
+                    .clone()
+                    .unwrap_or_else(|| self.code_dir(&name));
+                (at_task_root(b, &code), true)
+            }
         };
         Ok(InvokeResult {
             request_id,
@@ -848,6 +854,30 @@ impl Registry {
     }
 }
 
+/// Where AWS unpacks a function's code (`LAMBDA_TASK_ROOT`).
+const AWS_TASK_ROOT: &str = "/var/task";
+
+/// An error body with the function's code folder written as `/var/task`, as
+/// AWS reports it: the runtime's `stackTrace` names the files it ran
+/// (`File "/var/task/handler.py", line 2, in handler`), and those lines end
+/// up verbatim in a Task state's Cause, so a local folder there would make
+/// every Cause differ from AWS's. The rest of the body is left byte for byte.
+fn at_task_root(body: Bytes, code: &Path) -> Bytes {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return body;
+    };
+    let Ok(quoted) = serde_json::to_string(&code.to_string_lossy()) else {
+        return body;
+    };
+    // The folder as it appears inside a JSON string, without the quotes.
+    let inner = &quoted[1..quoted.len() - 1];
+    let from = format!("\\\"{inner}/");
+    if !text.contains(&from) {
+        return body;
+    }
+    Bytes::from(text.replace(&from, &format!("\\\"{AWS_TASK_ROOT}/")))
+}
+
 impl Function {
     fn new(config: FunctionConfig) -> Function {
         Function {
@@ -882,6 +912,31 @@ impl Drop for Checkout<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stack_traces_name_var_task() {
+        let body = Bytes::from(
+            r#"{"errorMessage": "x", "errorType": "Exception", "requestId": "r", "stackTrace": ["  File \"/data/functions/f/code/handler.py\", line 2, in handler\n    raise Exception(\"x\")\n", "  File \"/usr/lib/python3/x.py\", line 1, in g\n"]}"#,
+        );
+        let out = at_task_root(body, Path::new("/data/functions/f/code"));
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["stackTrace"][0],
+            "  File \"/var/task/handler.py\", line 2, in handler\n    raise Exception(\"x\")\n"
+        );
+        assert_eq!(
+            v["stackTrace"][1],
+            "  File \"/usr/lib/python3/x.py\", line 1, in g\n"
+        );
+        // Python's separators are kept (a function ARN's Cause is verbatim).
+        assert!(
+            std::str::from_utf8(&out)
+                .unwrap()
+                .starts_with(r#"{"errorMessage": "x", "#)
+        );
+        let other = Bytes::from_static(b"not json \xff");
+        assert_eq!(at_task_root(other.clone(), Path::new("/x")), other);
+    }
 
     #[test]
     fn names() {

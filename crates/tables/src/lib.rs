@@ -7,7 +7,10 @@
 //!   conditions, projections, updates) with placeholders.
 //! - [`storage`]: the [`storage::Storage`] trait, in memory and in SQLite.
 //! - [`service`]: the operations ([`Tables::handle`]), JSON in and out.
+//! - [`dispatch`]: Step Functions' DynamoDB integrations
+//!   ([`TablesDispatcher`]).
 
+pub mod dispatch;
 pub mod expr;
 pub mod number;
 pub mod schema;
@@ -15,5 +18,6 @@ pub mod service;
 pub mod storage;
 pub mod value;
 
+pub use dispatch::TablesDispatcher;
 pub use service::{DdbError, Tables};
 pub use storage::{MemoryStorage, SqliteStorage, Storage};
