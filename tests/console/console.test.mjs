@@ -379,7 +379,9 @@ test('functions, tables and mailbox pages', async () => {
   await shot(page, 'table-items');
   assert.match(await page.textContent('.panel'), /"serial": 3/);
   await page.goto(hash('/mailbox'));
-  await page.waitForSelector('main >> text=/no SNS mailbox|No messages|To /');
+  await page.waitForSelector('main >> text=Lottery-Notification');
+  await page.waitForSelector('.mail >> text=winners@example.com');
+  assert.match(await page.textContent('.mail'), /ConfirmSubscription/);
   await shot(page, 'mailbox');
   await page.goto(hash('/'));
   await page.waitForSelector('tr[data-machine="Lottery"] a >> text=/ago/');
