@@ -383,6 +383,13 @@ test('functions, tables and mailbox pages', async () => {
   await page.waitForSelector('.mail >> text=winners@example.com');
   assert.match(await page.textContent('.mail'), /ConfirmSubscription/);
   await shot(page, 'mailbox');
+  // The confirmation link (AWS's GET form on Baton's port) confirms the subscriber.
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('.mail a[href*="ConfirmSubscription"]')]);
+  await popup.waitForLoadState();
+  assert.match(await popup.content(), /ConfirmSubscriptionResponse/);
+  await popup.close();
+  await page.reload();
+  await page.waitForSelector('main >> text=/:Lottery-Notification:[0-9a-f-]{36}/');
   await page.goto(hash('/'));
   await page.waitForSelector('tr[data-machine="Lottery"] a >> text=/ago/');
   await shot(page, 'machines-after');
