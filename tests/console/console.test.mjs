@@ -303,6 +303,7 @@ test('redrive continues a failed execution from its failed state, live', async (
   await page.click(node('Flaky'));
   await page.waitForSelector('.runpicker >> text=Run 2 of 2');
   assert.equal(await page.getAttribute(node('Prepare'), 'data-status'), 'succeeded');
+  fs.rmSync(path.dirname(flag), { recursive: true, force: true });
 });
 
 test('an Express machine runs synchronously from the start page', async () => {
