@@ -10,6 +10,9 @@ export CARGO_TERM_COLOR=never
 
 step() { printf '\n== %s\n' "$*"; }
 
+# Logs of this run only (several runs may share the machine).
+LOGS=$(mktemp -d)
+
 step "test tools (Python venv with boto3, the aws CLI, pytest)"
 VENV="${BATON_VENV:-$PWD/.venv}"
 REQ=tests/e2e/requirements.txt
@@ -32,9 +35,9 @@ step "clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "unit and integration tests"
-cargo test --workspace --quiet 2>&1 | tee /tmp/baton-cargo-test.log
+cargo test --workspace --quiet 2>&1 | tee "$LOGS/cargo-test.log"
 # One closing line for the whole run, summed over every test binary.
-awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "cargo tests: %d passed, %d failed, %d skipped\n", p, f, i }' /tmp/baton-cargo-test.log
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "cargo tests: %d passed, %d failed, %d skipped\n", p, f, i }' "$LOGS/cargo-test.log"
 
 step "end-to-end: real clients (boto3, aws CLI) against baton serve: Step Functions, Lambda, DynamoDB, SNS (SMTP, HTTP signatures), auth, crash tests"
 cargo build --release --quiet -p baton
@@ -59,10 +62,10 @@ cargo run --release --quiet -p baton-jsonata --bin jsonata-suite -- --floor "$(c
 
 step "ASL conformance through a running baton serve (the API path)"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$CARGO_TARGET_DIR/release/baton" serve --in-memory --port "$PORT" --time-scale 1000 --account 111111111111 > /tmp/baton-conformance-serve.log 2>&1 &
+"$CARGO_TARGET_DIR/release/baton" serve --in-memory --port "$PORT" --time-scale 1000 --account 111111111111 > "$LOGS/conformance-serve.log" 2>&1 &
 SERVE_PID=$!
 trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q ready /tmp/baton-conformance-serve.log && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q ready "$LOGS/conformance-serve.log" && break; sleep 0.1; done
 cargo run --release --quiet -p conformance --bin baton-conformance -- --endpoint "http://127.0.0.1:$PORT" --floor-file conformance/floor.txt
 kill $SERVE_PID 2>/dev/null || true
 

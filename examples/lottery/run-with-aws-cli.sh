@@ -35,19 +35,21 @@ LAMBDA_ROLE="arn:aws:iam::${ACCOUNT}:role/lottery-lambda-role"
 SFN_ROLE="arn:aws:iam::${ACCOUNT}:role/MyStepFunctionsExecutionRole"
 
 # --- Lambda: the four functions, from zips ------------------------------------
-declare -A ARN
-for fn in Lottery-InputWinners Lottery-RandomSelectWinners Lottery-ValidateWinners Lottery-RecordWinners; do
-    step "Lambda: create function $fn (Python, handler lambda_function.lambda_handler)"
-    (cd "$HERE/functions/$fn" && zip -q -X "$WORK/$fn.zip" lambda_function.py)
-    ARN[$fn]="$(aws lambda create-function \
-        --function-name "$fn" \
+create_function() { # name → prints the function's ARN
+    (cd "$HERE/functions/$1" && zip -q -X "$WORK/$1.zip" lambda_function.py)
+    aws lambda create-function \
+        --function-name "$1" \
         --runtime python3.12 \
         --role "$LAMBDA_ROLE" \
         --handler lambda_function.lambda_handler \
-        --zip-file "fileb://$WORK/$fn.zip" \
-        --query FunctionArn --output text)"
-    echo "${ARN[$fn]}"
-done
+        --zip-file "fileb://$WORK/$1.zip" \
+        --query FunctionArn --output text
+}
+step "Lambda: create the four functions (Python, handler lambda_function.lambda_handler)"
+INPUT_WINNERS_ARN="$(create_function Lottery-InputWinners)" && echo "$INPUT_WINNERS_ARN"
+RANDOM_SELECT_WINNERS_ARN="$(create_function Lottery-RandomSelectWinners)" && echo "$RANDOM_SELECT_WINNERS_ARN"
+VALIDATE_WINNERS_ARN="$(create_function Lottery-ValidateWinners)" && echo "$VALIDATE_WINNERS_ARN"
+RECORD_WINNERS_ARN="$(create_function Lottery-RecordWinners)" && echo "$RECORD_WINNERS_ARN"
 
 # --- SNS: the topic and its e-mail subscription --------------------------------
 step "SNS: create topic Lottery-Notification (display name Lottery)"
@@ -106,10 +108,10 @@ aws dynamodb wait table-exists --table-name Lottery-Employee
 
 # --- Step Functions: the state machine with the five ARNs substituted ----------
 step "Step Functions: create state machine Lottery"
-sed -e "s|<InputWinners:ARN>|${ARN[Lottery-InputWinners]}|" \
-    -e "s|<RandomSelectWinners:ARN>|${ARN[Lottery-RandomSelectWinners]}|" \
-    -e "s|<ValidateWinners:ARN>|${ARN[Lottery-ValidateWinners]}|" \
-    -e "s|<RecordWinners:ARN>|${ARN[Lottery-RecordWinners]}|" \
+sed -e "s|<InputWinners:ARN>|${INPUT_WINNERS_ARN}|" \
+    -e "s|<RandomSelectWinners:ARN>|${RANDOM_SELECT_WINNERS_ARN}|" \
+    -e "s|<ValidateWinners:ARN>|${VALIDATE_WINNERS_ARN}|" \
+    -e "s|<RecordWinners:ARN>|${RECORD_WINNERS_ARN}|" \
     -e "s|<Notification:ARN>|${TOPIC_ARN}|" \
     "$HERE/lottery.template.json" >"$WORK/lottery.asl.json"
 STATE_MACHINE_ARN="$(aws stepfunctions create-state-machine --name Lottery \

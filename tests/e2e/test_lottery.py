@@ -5,12 +5,15 @@ demo --no-serve` (the README's first command), each from a clean data directory.
 Needs a Python with awslambdaric and boto3 for the functions: BATON_PYTHON
 (scripts/test.sh passes the test venv's), else Baton's managed environment."""
 
+import io
 import json
 import os
 import pathlib
 import re
 import subprocess
 import sys
+import urllib.parse
+import zipfile
 
 import pytest
 
@@ -107,7 +110,7 @@ def test_demo_draws_then_reuses_everything_on_a_second_run(tmp_path):
         assert f"✓ {state}" in out, f"no progress line for {state}:\n{out}"
     assert "Execution SUCCEEDED" in out
     assert CONGRATS.search(out), out
-    console = re.search(r"Console: (http://127\.0\.0\.1:\d+/#/executions/(arn:aws:states:\S+))", out)
+    console = re.search(r"Console: (http://127\.0\.0\.1:\d+/#/execution/(arn%3Aaws%3Astates%3A\S+))", out)
     assert console, out
 
     second = demo(data)
@@ -128,10 +131,21 @@ def test_demo_draws_then_reuses_everything_on_a_second_run(tmp_path):
         assert len(machine) == 1
         runs = sfn.list_executions(stateMachineArn=machine[0]["stateMachineArn"])["executions"]
         assert [r["status"] for r in runs] == ["SUCCEEDED", "SUCCEEDED"]
-        assert console.group(2) in [r["executionArn"] for r in runs]
-        assert len(client(server.url, "lambda").list_functions()["Functions"]) == 4
+        assert urllib.parse.unquote(console.group(2)) in [r["executionArn"] for r in runs]
+        lam = client(server.url, "lambda")
+        assert len(lam.list_functions()["Functions"]) == 4
+        # Someone changes a function's code: the next demo puts the seed's back.
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("lambda_function.py", "def lambda_handler(event, context):\n    return {}\n")
+        lam.update_function_code(FunctionName="Lottery-InputWinners", ZipFile=buf.getvalue())
     finally:
         server.stop()
+    third = demo(data)
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert re.search(r"Lottery-InputWinners\s+code updated", third.stdout)
+    assert re.search(r"Lottery-RecordWinners\s+unchanged", third.stdout)
+    assert "Execution SUCCEEDED" in third.stdout
 
 
 def test_demo_exception_takes_the_custom_error_path_into_failed(tmp_path):
@@ -181,3 +195,31 @@ def test_demo_reset_clears_past_winners_and_a_full_table_ends_at_the_history_lim
         assert history["events"][0]["type"] == "ExecutionFailed"
     finally:
         server.stop()
+
+
+def test_a_second_demo_draws_on_the_demo_that_is_serving(tmp_path):
+    port = free_port()
+    cmd = [str(baton_binary()), "demo", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in first.stdout:
+            lines.append(line)
+            if "keeps serving" in line:
+                break
+        assert "keeps serving" in lines[-1], "".join(lines)
+        second = demo(tmp_path / "unused", port=port)
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        assert f"A Baton already serves on http://127.0.0.1:{port}" in second.stdout
+        assert "Execution SUCCEEDED" in second.stdout
+        assert not (tmp_path / "unused").exists()
+        assert len(winners(f"http://127.0.0.1:{port}")) == 4
+        # The console link the demo prints is served by the running Baton.
+        link = re.search(r"Console: (http://\S+)", second.stdout).group(1)
+        import urllib.request
+
+        with urllib.request.urlopen(link.split("#")[0]) as page:
+            assert page.status == 200 and "<html" in page.read().decode().lower()
+    finally:
+        first.terminate()
+        assert first.wait(timeout=20) == 0

@@ -36,9 +36,9 @@ DEFINITION = {
             "Parameters": {
                 "TableName": "Orders",
                 "Key": {"id": {"S.$": "$.id"}},
-                "UpdateExpression": "SET #s = :paid, total = total + :tip",
+                "UpdateExpression": "SET #s = :paid, #t = #t + :tip",
                 "ConditionExpression": "#s = :new",
-                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeNames": {"#s": "status", "#t": "total"},
                 "ExpressionAttributeValues": {":paid": {"S": "PAID"}, ":new": {"S": "NEW"}, ":tip": {"N": "2.5"}},
                 "ReturnValues": "ALL_NEW",
             },
@@ -72,8 +72,21 @@ DEFINITION = {
             "Parameters": {"TableName": "Orders", "Select": "COUNT"},
             "ResultSelector": {"n.$": "$.Count"},
             "ResultPath": "$.count",
-            "End": True,
+            "Next": "Reserved",
         },
+        "Reserved": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::dynamodb:updateItem",
+            "Parameters": {
+                "TableName": "Orders",
+                "Key": {"id": {"S.$": "$.id"}},
+                "UpdateExpression": "SET total = :z",
+                "ExpressionAttributeValues": {":z": {"N": "0"}},
+            },
+            "Catch": [{"ErrorEquals": ["DynamoDB.AmazonDynamoDBException"], "ResultPath": "$.reserved", "Next": "Done"}],
+            "Next": "Unexpected",
+        },
+        "Done": {"Type": "Succeed"},
         "Unexpected": {"Type": "Fail", "Error": "Unexpected"},
     },
 }
@@ -104,6 +117,11 @@ def test_a_state_machine_puts_gets_updates_and_catches_a_failed_condition(server
         "Error Code: ConditionalCheckFailedException; Request ID: "
     )
     assert out["count"] == {"n": 1}
+    assert out["reserved"]["Error"] == "DynamoDB.AmazonDynamoDBException"
+    assert out["reserved"]["Cause"].startswith(
+        "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: total "
+        "(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException; "
+    )
     # The writes are the table's: boto3 reads them back.
     item = ddb.get_item(TableName="Orders", Key={"id": {"S": "o-1"}})["Item"]
     assert item["status"] == {"S": "PAID"}
@@ -116,6 +134,7 @@ def test_a_state_machine_puts_gets_updates_and_catches_a_failed_condition(server
         ("dynamodb", "updateItem"),
         ("dynamodb", "updateItem"),
         ("aws-sdk:dynamodb", "scan"),
+        ("dynamodb", "updateItem"),
     ]
 
 

@@ -181,6 +181,16 @@ def test_email_confirmation_link_publish_and_filter(server, sns):
     assert got[0]["subscriptionArn"] == picky and got[0]["topicArn"] == arn
     assert got[0]["sentAt"].endswith("Z")
 
+    # `baton mail` lists the same mailbox, from the server and from the data directory.
+    import subprocess
+    from conftest import baton_binary
+    listed = json.loads(subprocess.run([str(baton_binary()), "mail", "--endpoint", server.url, "--json"],
+                                       capture_output=True, text=True, check=True).stdout)["messages"]
+    assert listed == mailbox(server.url)
+    text = subprocess.run([str(baton_binary()), "mail", "--data-dir", str(server.data_dir)],
+                          capture_output=True, text=True, check=True).stdout
+    assert "To: picky@example.com" in text and "Subject: Draw" in text and "big draw" in text
+
     # Unsubscribe through the footer link.
     unsubscribe = next(line for line in got[0]["body"].splitlines() if "Action=Unsubscribe" in line)
     urllib.request.urlopen(unsubscribe).read()
@@ -505,3 +515,21 @@ def test_add_and_remove_permission(sns):
     sns.remove_permission(TopicArn=arn, Label="partner")
     policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
     assert [s["Sid"] for s in policy["Statement"]] == ["__default_statement_ID"]
+
+
+def test_email_json_gets_signed_envelopes(server, sns):
+    arn = sns.create_topic(Name="json-mail")["TopicArn"]
+    sns.subscribe(TopicArn=arn, Protocol="email-json", Endpoint="robot@example.com")
+    confirm = wait_for(lambda: [m for m in mailbox(server.url) if m["to"] == "robot@example.com"], what="mail")[0]
+    envelope = json.loads(confirm["body"])
+    assert envelope["Type"] == "SubscriptionConfirmation" and envelope["TopicArn"] == arn
+    with urllib.request.urlopen(envelope["SigningCertURL"]) as r:
+        cert = r.read()
+    verify(envelope, cert)
+    urllib.request.urlopen(envelope["SubscribeURL"]).read()
+    sns.publish(TopicArn=arn, Message="machine-readable", Subject="For robots")
+    mail = wait_for(lambda: [m for m in mailbox(server.url) if m["to"] == "robot@example.com"][1:], what="notification")[0]
+    note = json.loads(mail["body"])
+    assert mail["subject"] == "For robots"
+    assert (note["Type"], note["Message"], note["Subject"]) == ("Notification", "machine-readable", "For robots")
+    verify(note, cert)

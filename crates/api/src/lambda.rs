@@ -139,21 +139,48 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     match (segments.as_slice(), m) {
         ([], &Method::GET) => list(&registry, &query),
         ([], &Method::POST) => create(&registry, &bytes),
-        ([name], &Method::GET) => get_function(&registry, name),
-        ([name], &Method::DELETE) => match registry.delete(name) {
-            Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(e) => fn_error(e),
+        ([name], &Method::GET) => get_function(&registry, &qualified(name, &query)),
+        ([name], &Method::DELETE) => match Registry::parse_name(&qualified(name, &query)) {
+            (n, Some(q)) if q != "$LATEST" => match registry.delete_version(&n, &q) {
+                Ok(()) => StatusCode::NO_CONTENT.into_response(),
+                Err(e) => fn_error(e),
+            },
+            _ => match registry.delete(name) {
+                Ok(()) => StatusCode::NO_CONTENT.into_response(),
+                Err(e) => fn_error(e),
+            },
         },
-        ([name, op], &Method::GET) if op == "configuration" => match registry.get(name) {
-            Ok(c) => json_ok(StatusCode::OK, &registry.configuration_json(&c)),
-            Err(e) => fn_error(e),
-        },
+        ([name, op], &Method::GET) if op == "configuration" => {
+            match registry.get_qualified(&qualified(name, &query)) {
+                Ok(c) => json_ok(StatusCode::OK, &registry.configuration_json(&c)),
+                Err(e) => fn_error(e),
+            }
+        }
         ([name, op], &Method::PUT) if op == "configuration" => {
             update_configuration(&registry, name, &bytes)
         }
         ([name, op], &Method::PUT) if op == "code" => update_code(&registry, name, &bytes),
         ([name, op], &Method::POST) if op == "invocations" => {
-            invoke(&registry, name, &parts.headers, bytes).await
+            invoke(&registry, &qualified(name, &query), &parts.headers, bytes).await
+        }
+        ([name, op], &Method::POST) if op == "versions" => publish_version(&registry, name, &bytes),
+        ([name, op], &Method::GET) if op == "versions" => list_versions(&registry, name),
+        ([name, op], &Method::POST) if op == "aliases" => create_alias(&registry, name, &bytes),
+        ([name, op], &Method::GET) if op == "aliases" => list_aliases(&registry, name),
+        ([name, op, alias], &Method::GET) if op == "aliases" => {
+            match registry.get_alias(name, alias) {
+                Ok(a) => json_ok(StatusCode::OK, &registry.alias_json(name, &a)),
+                Err(e) => fn_error(e),
+            }
+        }
+        ([name, op, alias], &Method::PUT) if op == "aliases" => {
+            update_alias(&registry, name, alias, &bytes)
+        }
+        ([name, op, alias], &Method::DELETE) if op == "aliases" => {
+            match registry.delete_alias(name, alias) {
+                Ok(()) => StatusCode::NO_CONTENT.into_response(),
+                Err(e) => fn_error(e),
+            }
         }
         _ => error(
             StatusCode::NOT_FOUND,
@@ -161,6 +188,97 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
             &format!("Baton does not implement {} {path}", parts.method),
         ),
     }
+}
+
+/// `name` with the request's `Qualifier` query parameter, if any.
+fn qualified(name: &str, query: &BTreeMap<String, String>) -> String {
+    match query.get("Qualifier") {
+        Some(q) if !q.is_empty() && !name.contains(':') => format!("{name}:{q}"),
+        _ => name.to_string(),
+    }
+}
+
+/// PublishVersion.
+fn publish_version(registry: &Registry, name: &str, bytes: &[u8]) -> Response {
+    let run = || -> Result<Response, Fail> {
+        let body = parse_body(bytes)?;
+        let config = registry.publish_version(name, str_field(&body, "Description")?)?;
+        Ok(json_ok(
+            StatusCode::CREATED,
+            &registry.configuration_json(&config),
+        ))
+    };
+    run().unwrap_or_else(IntoResponse::into_response)
+}
+
+/// ListVersionsByFunction (one page).
+fn list_versions(registry: &Registry, name: &str) -> Response {
+    match registry.list_versions(name) {
+        Ok(all) => {
+            let versions: Vec<Value> = all.iter().map(|c| registry.configuration_json(c)).collect();
+            json_ok(StatusCode::OK, &json!({ "Versions": versions }))
+        }
+        Err(e) => fn_error(e),
+    }
+}
+
+/// CreateAlias (weighted routing is not supported).
+fn create_alias(registry: &Registry, name: &str, bytes: &[u8]) -> Response {
+    let run = || -> Result<Response, Fail> {
+        let body = parse_body(bytes)?;
+        if body.get("RoutingConfig").is_some_and(|v| !v.is_null()) {
+            return Err(invalid(
+                "Baton does not support weighted alias routing (RoutingConfig) yet",
+            ));
+        }
+        let alias = str_field(&body, "Name")?.ok_or_else(|| invalid("Name is required"))?;
+        let version = str_field(&body, "FunctionVersion")?
+            .ok_or_else(|| invalid("FunctionVersion is required"))?;
+        let description = str_field(&body, "Description")?.unwrap_or_default();
+        let a = registry.create_alias(name, &alias, &version, description)?;
+        let (function, _) = Registry::parse_name(name);
+        Ok(json_ok(
+            StatusCode::CREATED,
+            &registry.alias_json(&function, &a),
+        ))
+    };
+    run().unwrap_or_else(IntoResponse::into_response)
+}
+
+/// ListAliases (one page).
+fn list_aliases(registry: &Registry, name: &str) -> Response {
+    let (function, _) = Registry::parse_name(name);
+    match registry.list_aliases(name) {
+        Ok(all) => {
+            let aliases: Vec<Value> = all
+                .iter()
+                .map(|a| registry.alias_json(&function, a))
+                .collect();
+            json_ok(StatusCode::OK, &json!({ "Aliases": aliases }))
+        }
+        Err(e) => fn_error(e),
+    }
+}
+
+/// UpdateAlias.
+fn update_alias(registry: &Registry, name: &str, alias: &str, bytes: &[u8]) -> Response {
+    let run = || -> Result<Response, Fail> {
+        let body = parse_body(bytes)?;
+        if body.get("RoutingConfig").is_some_and(|v| !v.is_null()) {
+            return Err(invalid(
+                "Baton does not support weighted alias routing (RoutingConfig) yet",
+            ));
+        }
+        let a = registry.update_alias(
+            name,
+            alias,
+            str_field(&body, "FunctionVersion")?,
+            str_field(&body, "Description")?,
+        )?;
+        let (function, _) = Registry::parse_name(name);
+        Ok(json_ok(StatusCode::OK, &registry.alias_json(&function, &a)))
+    };
+    run().unwrap_or_else(IntoResponse::into_response)
 }
 
 fn parse_query(q: &str) -> BTreeMap<String, String> {
@@ -295,7 +413,7 @@ fn create(registry: &Registry, bytes: &[u8]) -> Response {
 }
 
 fn get_function(registry: &Registry, name: &str) -> Response {
-    match registry.get(name) {
+    match registry.get_qualified(name) {
         Ok(c) => {
             let location = format!(
                 "{}/baton/functions/{}/code.zip",
@@ -382,17 +500,24 @@ async fn invoke(registry: &Registry, name: &str, headers: &HeaderMap, payload: B
         t => t,
     };
     let tail = header("x-amz-log-type") == "Tail";
-    if let Err(e) = registry.get(name) {
-        let (n, _) = Registry::parse_name(name);
-        return match e {
-            FnError::NotFound(_) => error(
-                StatusCode::NOT_FOUND,
-                "ResourceNotFoundException",
-                &format!("Function not found: {}:$LATEST", registry.arn(&n)),
-            ),
-            other => fn_error(other),
-        };
-    }
+    let executed = match registry.get_qualified(name) {
+        Ok(c) => c.version_name(),
+        Err(e) => {
+            let (n, q) = Registry::parse_name(name);
+            return match e {
+                FnError::NotFound(_) => error(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFoundException",
+                    &format!(
+                        "Function not found: {}:{}",
+                        registry.arn(&n),
+                        q.as_deref().unwrap_or("$LATEST")
+                    ),
+                ),
+                other => fn_error(other),
+            };
+        }
+    };
     if payload.len() > MAX_PAYLOAD {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -421,7 +546,7 @@ async fn invoke(registry: &Registry, name: &str, headers: &HeaderMap, payload: B
             .ok()
             .and_then(|b| String::from_utf8(b).ok()),
     };
-    let executed = [("X-Amz-Executed-Version", "$LATEST")];
+    let executed = [("X-Amz-Executed-Version", executed)];
     match invocation_type {
         "DryRun" => (StatusCode::NO_CONTENT, executed).into_response(),
         "Event" => match registry.invoke_async(name, payload) {
@@ -436,7 +561,7 @@ async fn invoke(registry: &Registry, name: &str, headers: &HeaderMap, payload: B
                         (header::CONTENT_TYPE, "application/json"),
                         (
                             header::HeaderName::from_static("x-amz-executed-version"),
-                            "$LATEST",
+                            result.executed_version.as_str(),
                         ),
                     ],
                     result.payload.clone(),

@@ -351,11 +351,12 @@ fn run(
                 required(p, "TopicArn")?,
                 required(p, "Token")?,
                 authenticated,
+                flag(p, "AuthenticateOnUnsubscribe"),
             )?;
             el("SubscriptionArn", &arn)
         }
         "Unsubscribe" => {
-            t.unsubscribe(required(p, "SubscriptionArn")?)?;
+            t.unsubscribe(required(p, "SubscriptionArn")?, authenticated)?;
             return Ok(None);
         }
         "ListSubscriptions" => {

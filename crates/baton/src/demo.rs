@@ -67,6 +67,17 @@ async fn run(args: DemoArgs) -> Result<ExitCode> {
         auto_confirm: false,
     };
     let account = serve_args.account.clone();
+    // A second `baton demo` while the first one serves: draw on that one.
+    let running = format!("http://127.0.0.1:{}", args.port);
+    if args.port != 0 && is_baton(&running).await {
+        println!("A Baton already serves on {running}: deploying to it and drawing there.");
+        let client = aws::Client::new(running);
+        let result = tokio::select! {
+            r = lottery(&client, &args, &account) => r,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        };
+        return Ok(exit_code(result));
+    }
     let baton = serve::start(&serve_args).await?;
     println!("{}", baton.banner);
     let endpoint = format!("http://{}", baton.local);
@@ -83,25 +94,40 @@ async fn run(args: DemoArgs) -> Result<ExitCode> {
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
     };
     let broken = result.is_err();
-    let code = match result {
+    let code = exit_code(result);
+    if args.no_serve || args.bench.is_some() || broken {
+        let _ = stop.send(());
+    } else {
+        println!(
+            "\nBaton keeps serving on {endpoint} (aws --endpoint-url {endpoint} …). \
+             `baton demo` in another terminal draws again on it. Ctrl-C to stop."
+        );
+    }
+    server.await??;
+    eprintln!("Baton stopped; all writes finished.");
+    Ok(code)
+}
+
+/// 0 when the draw ended as intended, 1 when it did not, 2 on errors.
+fn exit_code(result: Result<bool>) -> ExitCode {
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
-    };
-    if args.no_serve || args.bench.is_some() || broken {
-        let _ = stop.send(());
-    } else {
-        println!(
-            "\nBaton keeps serving on {endpoint} (aws --endpoint-url {endpoint} …). \
-             Run `baton demo` again for another draw. Ctrl-C to stop."
-        );
     }
-    server.await??;
-    eprintln!("Baton stopped; all writes finished.");
-    Ok(code)
+}
+
+/// Whether a Baton answers on `endpoint` (its mailbox is Baton's own).
+async fn is_baton(endpoint: &str) -> bool {
+    let client = aws::Client::new(endpoint);
+    let probe = client.get("mailbox", "/_baton/mailbox");
+    match tokio::time::timeout(std::time::Duration::from_secs(2), probe).await {
+        Ok(Ok((200, body))) => body.contains("\"messages\""),
+        _ => false,
+    }
 }
 
 /// Deploys, then draws (or benchmarks). `Ok(true)` when the draw ended as

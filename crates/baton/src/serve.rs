@@ -140,14 +140,22 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
         format!("cannot listen on {addr} (is another Baton running? try --port)")
     })?;
     let local = listener.local_addr()?;
+    // Absolute, because function runtimes run in their own folders: a
+    // relative `.baton/python/bin/python` would not be found from there.
+    let data_dir = std::path::absolute(&args.data_dir).with_context(|| {
+        format!(
+            "--data-dir {} is not a usable path",
+            args.data_dir.display()
+        )
+    })?;
     let store: Arc<dyn Store> = if args.in_memory {
         // Bounded: a long-running throwaway server keeps the latest 10,000
         // closed executions (about 12 KB each), not all of them.
         Arc::new(MemoryStore::with_retention(10_000))
     } else {
-        std::fs::create_dir_all(&args.data_dir)
-            .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
-        let path = args.data_dir.join("baton.sqlite3");
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create {}", data_dir.display()))?;
+        let path = data_dir.join("baton.sqlite3");
         Arc::new(
             SqliteStore::open(&path, Default::default())
                 .with_context(|| format!("cannot open the store at {}", path.display()))?,
@@ -166,7 +174,7 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
         h => h.to_string(),
     };
     let functions = functions::Registry::open(functions::Settings {
-        data_dir: (!args.in_memory).then(|| args.data_dir.clone()),
+        data_dir: (!args.in_memory).then(|| data_dir.clone()),
         region: args.region.clone(),
         account: args.account.clone(),
         endpoint_url: format!("http://{endpoint_host}:{}", local.port()),
@@ -176,7 +184,7 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
     let tables_storage: Arc<dyn tables::Storage> = if args.in_memory {
         Arc::new(tables::MemoryStorage::new())
     } else {
-        let path = args.data_dir.join("tables.sqlite3");
+        let path = data_dir.join("tables.sqlite3");
         Arc::new(
             tables::SqliteStorage::open(&path)
                 .with_context(|| format!("cannot open the tables at {}", path.display()))?,
@@ -195,7 +203,7 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
     sns.auto_confirm = args.auto_confirm;
     sns.smtp_url = args.smtp_url.clone();
     sns.mail_from = args.mail_from.clone();
-    sns.db_path = (!args.in_memory).then(|| args.data_dir.join("topics.sqlite3"));
+    sns.db_path = (!args.in_memory).then(|| data_dir.join("topics.sqlite3"));
     let topics = topics::Topics::open(sns).context("cannot open the topics")?;
     topics
         .start(Some(functions.clone()))

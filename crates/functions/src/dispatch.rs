@@ -160,12 +160,13 @@ impl LambdaDispatcher {
             &result.request_id.replace('-', "")[..24]
         );
         let log_result = tail.then(|| result.log_tail_base64());
+        let version = result.executed_version.clone();
         let mut response = json!({
-            "ExecutedVersion": "$LATEST",
+            "ExecutedVersion": version,
             "Payload": value,
             "SdkHttpMetadata": {
                 "AllHttpHeaders": {
-                    "X-Amz-Executed-Version": ["$LATEST"],
+                    "X-Amz-Executed-Version": [version],
                     "x-amzn-Remapped-Content-Length": ["0"],
                     "Connection": ["keep-alive"],
                     "x-amzn-RequestId": [result.request_id],
@@ -179,7 +180,7 @@ impl LambdaDispatcher {
                     "Content-Length": length,
                     "Content-Type": "application/json",
                     "Date": date,
-                    "X-Amz-Executed-Version": "$LATEST",
+                    "X-Amz-Executed-Version": version,
                     "x-amzn-Remapped-Content-Length": "0",
                     "x-amzn-RequestId": result.request_id,
                     "X-Amzn-Trace-Id": trace,

@@ -73,6 +73,33 @@ pub struct FunctionConfig {
     /// take effect on the next invocation: environments are not reused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_folder: Option<PathBuf>,
+    /// `Some(n)` for published version `n` (a frozen copy); `None` is `$LATEST`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// For a version: the `$LATEST` revision it was published from, so an
+    /// unchanged function publishes no new version (as on AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_from: Option<String>,
+}
+
+impl FunctionConfig {
+    /// `$LATEST` or the version number.
+    pub fn version_name(&self) -> String {
+        self.version
+            .map_or_else(|| "$LATEST".to_string(), |v| v.to_string())
+    }
+}
+
+/// An alias: a name for one version of a function.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasConfig {
+    pub name: String,
+    /// `$LATEST` or a version number.
+    pub function_version: String,
+    #[serde(default)]
+    pub description: String,
+    pub revision_id: String,
 }
 
 /// Fields of CreateFunction.
@@ -154,6 +181,8 @@ pub struct InvokeResult {
     pub function_error: bool,
     /// This invocation's log (START … REPORT), for `X-Amz-Log-Result`.
     pub log: String,
+    /// `$LATEST` or the version that ran (`X-Amz-Executed-Version`).
+    pub executed_version: String,
 }
 
 impl InvokeResult {
@@ -187,6 +216,9 @@ struct Function {
     idle: Vec<env::Environment>,
     running: usize,
     logs: VecDeque<LogLine>,
+    /// Published versions, each with its own frozen code and environments.
+    versions: BTreeMap<u64, Function>,
+    aliases: BTreeMap<String, AliasConfig>,
 }
 
 struct Inner {
@@ -259,7 +291,9 @@ impl Registry {
                     Ok(config)
                         if config.code_folder.is_some() || entry.path().join("code").is_dir() =>
                     {
-                        functions.insert(config.function_name.clone(), Function::new(config));
+                        let mut f = Function::new(config);
+                        load_versions(&entry.path(), &mut f);
+                        functions.insert(f.config.function_name.clone(), f);
                     }
                     Ok(_) => {}
                     Err(e) => {
@@ -426,6 +460,8 @@ impl Registry {
             last_modified: Self::stamp(),
             revision_id: uuid::Uuid::new_v4().to_string(),
             code_folder: spec.code.folder(),
+            version: None,
+            published_from: None,
         };
         let mut functions = lock(&self.inner.functions);
         if functions.contains_key(&spec.name) {
@@ -445,6 +481,305 @@ impl Registry {
             .get(&name)
             .map(|f| f.config.clone())
             .ok_or_else(|| self.not_found(&name))
+    }
+
+    /// The folder a function's (or a version's) code runs from.
+    fn code_of(&self, config: &FunctionConfig) -> PathBuf {
+        if let Some(folder) = &config.code_folder {
+            return folder.clone();
+        }
+        match config.version {
+            Some(v) => self.version_dir(&config.function_name, v).join("code"),
+            None => self.code_dir(&config.function_name),
+        }
+    }
+
+    fn version_dir(&self, name: &str, version: u64) -> PathBuf {
+        self.dir(name).join("versions").join(version.to_string())
+    }
+
+    /// The function and version a reference names: `name`, `name:$LATEST`,
+    /// `name:3`, `name:alias` or the same as (partial) ARNs. `None` is
+    /// `$LATEST`.
+    pub fn resolve(&self, reference: &str) -> Result<(String, Option<u64>), FnError> {
+        let (name, qualifier) = Self::parse_name(reference);
+        let functions = lock(&self.inner.functions);
+        let f = functions.get(&name).ok_or_else(|| self.not_found(&name))?;
+        let missing =
+            |q: &str| FnError::NotFound(format!("Function not found: {}:{q}", self.arn(&name)));
+        let version = match qualifier.as_deref() {
+            None | Some("$LATEST") => None,
+            Some(q) if q.chars().all(|c| c.is_ascii_digit()) => {
+                let v: u64 = q.parse().map_err(|_| missing(q))?;
+                f.versions
+                    .contains_key(&v)
+                    .then_some(v)
+                    .ok_or_else(|| missing(q))?;
+                Some(v)
+            }
+            Some(q) => {
+                let alias = f.aliases.get(q).ok_or_else(|| missing(q))?;
+                // `$LATEST` is the only non-numeric version an alias holds.
+                alias.function_version.parse::<u64>().ok()
+            }
+        };
+        Ok((name, version))
+    }
+
+    /// The configuration of the version a (qualified) reference names.
+    pub fn get_qualified(&self, reference: &str) -> Result<FunctionConfig, FnError> {
+        let (name, version) = self.resolve(reference)?;
+        lock(&self.inner.functions)
+            .get_mut(&name)
+            .and_then(|f| f.target(version))
+            .map(|f| f.config.clone())
+            .ok_or_else(|| self.not_found(&name))
+    }
+
+    /// PublishVersion: freezes `$LATEST`'s code and configuration as the
+    /// next version, or returns the last version when nothing changed.
+    pub fn publish_version(
+        &self,
+        reference: &str,
+        description: Option<String>,
+    ) -> Result<FunctionConfig, FnError> {
+        let (name, _) = Self::parse_name(reference);
+        let mut functions = lock(&self.inner.functions);
+        let f = functions
+            .get_mut(&name)
+            .ok_or_else(|| self.not_found(&name))?;
+        if let Some((_, last)) = f.versions.iter().next_back()
+            && last.config.published_from.as_deref() == Some(f.config.revision_id.as_str())
+        {
+            return Ok(last.config.clone());
+        }
+        let number = f.versions.keys().next_back().map_or(1, |n| n + 1);
+        let dir = self.version_dir(&name, number);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        if f.config.code_folder.is_none()
+            && let Err(e) = copy_tree(&self.code_dir(&name), &dir.join("code"))
+        {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e.into());
+        }
+        let mut config = f.config.clone();
+        config.version = Some(number);
+        config.published_from = Some(f.config.revision_id.clone());
+        config.revision_id = uuid::Uuid::new_v4().to_string();
+        if let Some(d) = description {
+            config.description = d;
+        }
+        let text =
+            serde_json::to_string_pretty(&config).map_err(|e| FnError::Service(e.to_string()))?;
+        std::fs::write(dir.join("config.json"), text)?;
+        f.versions.insert(number, Function::new(config.clone()));
+        Ok(config)
+    }
+
+    /// DeleteFunction with a version qualifier: removes that version only,
+    /// unless an alias still points at it.
+    pub fn delete_version(&self, reference: &str, version: &str) -> Result<(), FnError> {
+        let (name, _) = Self::parse_name(reference);
+        let mut functions = lock(&self.inner.functions);
+        let f = functions
+            .get_mut(&name)
+            .ok_or_else(|| self.not_found(&name))?;
+        let Ok(n) = version.parse::<u64>() else {
+            return Err(FnError::InvalidParameter(format!(
+                "Deletion of aliases is not supported by DeleteFunction; use DeleteAlias ({version})"
+            )));
+        };
+        if !f.versions.contains_key(&n) {
+            return Err(FnError::NotFound(format!(
+                "Function not found: {}:{n}",
+                self.arn(&name)
+            )));
+        }
+        let users: Vec<&str> = f
+            .aliases
+            .values()
+            .filter(|a| a.function_version == version)
+            .map(|a| a.name.as_str())
+            .collect();
+        if !users.is_empty() {
+            return Err(FnError::Conflict(format!(
+                "Unable to delete version because the following aliases reference it: [{}]",
+                users.join(", ")
+            )));
+        }
+        f.versions.remove(&n);
+        let _ = std::fs::remove_dir_all(self.version_dir(&name, n));
+        Ok(())
+    }
+
+    /// ListVersionsByFunction: `$LATEST`, then the versions in order.
+    pub fn list_versions(&self, reference: &str) -> Result<Vec<FunctionConfig>, FnError> {
+        let (name, _) = Self::parse_name(reference);
+        let functions = lock(&self.inner.functions);
+        let f = functions.get(&name).ok_or_else(|| self.not_found(&name))?;
+        Ok(std::iter::once(f.config.clone())
+            .chain(f.versions.values().map(|v| v.config.clone()))
+            .collect())
+    }
+
+    /// `arn:aws:lambda:<region>:<account>:function:<name>:<alias>`.
+    pub fn alias_arn(&self, name: &str, alias: &str) -> String {
+        format!("{}:{alias}", self.arn(name))
+    }
+
+    fn save_aliases(&self, name: &str, f: &Function) -> Result<(), FnError> {
+        let list: Vec<&AliasConfig> = f.aliases.values().collect();
+        let text =
+            serde_json::to_string_pretty(&list).map_err(|e| FnError::Service(e.to_string()))?;
+        let path = self.dir(name).join("aliases.json");
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
+    }
+
+    fn check_version_exists(&self, name: &str, f: &Function, version: &str) -> Result<(), FnError> {
+        let known = version == "$LATEST"
+            || version
+                .parse::<u64>()
+                .is_ok_and(|v| f.versions.contains_key(&v));
+        if known {
+            Ok(())
+        } else {
+            Err(FnError::NotFound(format!(
+                "Function not found: {}:{version}",
+                self.arn(name)
+            )))
+        }
+    }
+
+    /// CreateAlias.
+    pub fn create_alias(
+        &self,
+        reference: &str,
+        alias: &str,
+        function_version: &str,
+        description: String,
+    ) -> Result<AliasConfig, FnError> {
+        let (name, _) = Self::parse_name(reference);
+        if !valid_alias(alias) {
+            return Err(FnError::InvalidParameter(format!(
+                "1 validation error detected: Value '{alias}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)"
+            )));
+        }
+        let mut functions = lock(&self.inner.functions);
+        let f = functions
+            .get_mut(&name)
+            .ok_or_else(|| self.not_found(&name))?;
+        self.check_version_exists(&name, f, function_version)?;
+        if f.aliases.contains_key(alias) {
+            return Err(FnError::Conflict(format!(
+                "Alias already exists: {}",
+                self.alias_arn(&name, alias)
+            )));
+        }
+        let config = AliasConfig {
+            name: alias.to_string(),
+            function_version: function_version.to_string(),
+            description,
+            revision_id: uuid::Uuid::new_v4().to_string(),
+        };
+        f.aliases.insert(alias.to_string(), config.clone());
+        if let Err(e) = self.save_aliases(&name, f) {
+            f.aliases.remove(alias);
+            return Err(e);
+        }
+        Ok(config)
+    }
+
+    fn alias_not_found(&self, name: &str, alias: &str) -> FnError {
+        FnError::NotFound(format!("Alias not found: {}", self.alias_arn(name, alias)))
+    }
+
+    /// GetAlias.
+    pub fn get_alias(&self, reference: &str, alias: &str) -> Result<AliasConfig, FnError> {
+        let (name, _) = Self::parse_name(reference);
+        let functions = lock(&self.inner.functions);
+        let f = functions.get(&name).ok_or_else(|| self.not_found(&name))?;
+        f.aliases
+            .get(alias)
+            .cloned()
+            .ok_or_else(|| self.alias_not_found(&name, alias))
+    }
+
+    /// ListAliases, by name.
+    pub fn list_aliases(&self, reference: &str) -> Result<Vec<AliasConfig>, FnError> {
+        let (name, _) = Self::parse_name(reference);
+        let functions = lock(&self.inner.functions);
+        let f = functions.get(&name).ok_or_else(|| self.not_found(&name))?;
+        Ok(f.aliases.values().cloned().collect())
+    }
+
+    /// UpdateAlias (`None` = unchanged).
+    pub fn update_alias(
+        &self,
+        reference: &str,
+        alias: &str,
+        function_version: Option<String>,
+        description: Option<String>,
+    ) -> Result<AliasConfig, FnError> {
+        let (name, _) = Self::parse_name(reference);
+        let mut functions = lock(&self.inner.functions);
+        let f = functions
+            .get_mut(&name)
+            .ok_or_else(|| self.not_found(&name))?;
+        if let Some(v) = &function_version {
+            self.check_version_exists(&name, f, v)?;
+        }
+        let before = f
+            .aliases
+            .get(alias)
+            .cloned()
+            .ok_or_else(|| self.alias_not_found(&name, alias))?;
+        let mut after = before.clone();
+        if let Some(v) = function_version {
+            after.function_version = v;
+        }
+        if let Some(d) = description {
+            after.description = d;
+        }
+        after.revision_id = uuid::Uuid::new_v4().to_string();
+        f.aliases.insert(alias.to_string(), after.clone());
+        if let Err(e) = self.save_aliases(&name, f) {
+            f.aliases.insert(alias.to_string(), before);
+            return Err(e);
+        }
+        Ok(after)
+    }
+
+    /// DeleteAlias.
+    pub fn delete_alias(&self, reference: &str, alias: &str) -> Result<(), FnError> {
+        let (name, _) = Self::parse_name(reference);
+        let mut functions = lock(&self.inner.functions);
+        let f = functions
+            .get_mut(&name)
+            .ok_or_else(|| self.not_found(&name))?;
+        if let Some(old) = f.aliases.remove(alias)
+            && let Err(e) = self.save_aliases(&name, f)
+        {
+            f.aliases.insert(alias.to_string(), old);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// AliasConfiguration as the Lambda API returns it.
+    pub fn alias_json(&self, name: &str, a: &AliasConfig) -> Value {
+        json!({
+            "AliasArn": self.alias_arn(name, &a.name),
+            "Name": a.name,
+            "FunctionVersion": a.function_version,
+            "Description": a.description,
+            "RevisionId": a.revision_id,
+        })
     }
 
     pub fn list(&self) -> Vec<FunctionConfig> {
@@ -571,10 +906,7 @@ impl Registry {
 
     async fn launch(&self, config: &FunctionConfig) -> Result<env::Launch, FnError> {
         let s = &self.inner.settings;
-        let code = config
-            .code_folder
-            .clone()
-            .unwrap_or_else(|| self.code_dir(&config.function_name));
+        let code = self.code_of(config);
         let code_str = code.to_string_lossy().into_owned();
         let name = &config.function_name;
         let mut vars: Vec<(String, String)> = config
@@ -600,7 +932,7 @@ impl Registry {
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
                 config.memory_size.to_string(),
             ),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", config.version_name()),
             ("AWS_LAMBDA_FUNCTION_TIMEOUT", config.timeout.to_string()),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
             ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
@@ -644,6 +976,7 @@ impl Registry {
     async fn checkout(
         &self,
         name: &str,
+        version: Option<u64>,
     ) -> Result<(FunctionConfig, u64, Option<env::Environment>), FnError> {
         loop {
             // Registered before looking, so a slot freed in between still wakes us.
@@ -654,6 +987,7 @@ impl Registry {
                 let mut functions = lock(&self.inner.functions);
                 let f = functions
                     .get_mut(name)
+                    .and_then(|f| f.target(version))
                     .ok_or_else(|| self.not_found(name))?;
                 if let Some(e) = f.idle.pop() {
                     f.running += 1;
@@ -668,16 +1002,15 @@ impl Registry {
         }
     }
 
-    fn checkin(&self, name: &str, environment: Option<env::Environment>, lines: Vec<String>) {
+    fn checkin(
+        &self,
+        name: &str,
+        version: Option<u64>,
+        environment: Option<env::Environment>,
+        lines: Vec<String>,
+    ) {
         let mut functions = lock(&self.inner.functions);
         if let Some(f) = functions.get_mut(name) {
-            f.running = f.running.saturating_sub(1);
-            if let Some(e) = environment
-                && !e.dead
-                && e.revision == f.revision
-            {
-                f.idle.push(e);
-            }
             let ts = now_ms();
             for message in lines {
                 if f.logs.len() >= LOG_RING {
@@ -687,6 +1020,15 @@ impl Registry {
                     timestamp: ts,
                     message,
                 });
+            }
+            if let Some(t) = f.target(version) {
+                t.running = t.running.saturating_sub(1);
+                if let Some(e) = environment
+                    && !e.dead
+                    && e.revision == t.revision
+                {
+                    t.idle.push(e);
+                }
             }
         }
         drop(functions);
@@ -704,11 +1046,12 @@ impl Registry {
         client_context: Option<String>,
         want_log: bool,
     ) -> Result<InvokeResult, FnError> {
-        let (name, _) = Self::parse_name(reference);
-        let (config, revision, warm) = self.checkout(&name).await?;
+        let (name, version) = self.resolve(reference)?;
+        let (config, revision, warm) = self.checkout(&name, version).await?;
         let mut guard = Checkout {
             registry: self,
             name: &name,
+            version,
             environment: None,
             lines: Vec::new(),
         };
@@ -740,7 +1083,15 @@ impl Registry {
             request_id: request_id.clone(),
             payload,
             deadline_ms,
-            function_arn: self.arn(&name),
+            function_arn: match reference.split_once(':') {
+                // The ARN the caller used, qualifier included (`context.invoked_function_arn`).
+                Some(_) if !reference.starts_with("arn:") => {
+                    let (_, q) = Self::parse_name(reference);
+                    q.map_or_else(|| self.arn(&name), |q| format!("{}:{q}", self.arn(&name)))
+                }
+                _ if reference.starts_with("arn:") => reference.to_string(),
+                _ => self.arn(&name),
+            },
             trace_id,
             client_context,
         };
@@ -758,7 +1109,10 @@ impl Registry {
         } else {
             tokio::task::yield_now().await;
         }
-        let mut lines = vec![format!("START RequestId: {request_id} Version: $LATEST")];
+        let executed_version = config.version_name();
+        let mut lines = vec![format!(
+            "START RequestId: {request_id} Version: {executed_version}"
+        )];
         lines.extend(environment.take_output());
         lines.push(format!("END RequestId: {request_id}"));
         let ms = duration.as_secs_f64() * 1000.0;
@@ -783,29 +1137,24 @@ impl Registry {
         drop(guard);
         let (payload, function_error) = match outcome {
             env::Outcome::Success(b) => (b, false),
-            env::Outcome::Error(b) => {
-                let code = config
-                    .code_folder
-                    .clone()
-                    .unwrap_or_else(|| self.code_dir(&name));
-                (at_task_root(b, &code), true)
-            }
+            env::Outcome::Error(b) => (at_task_root(b, &self.code_of(&config)), true),
         };
         Ok(InvokeResult {
             request_id,
             payload,
             function_error,
             log,
+            executed_version,
         })
     }
 
     /// `InvocationType: Event`: runs in the background.
     pub fn invoke_async(&self, reference: &str, payload: Bytes) -> Result<(), FnError> {
-        let (name, _) = Self::parse_name(reference);
-        self.get(&name)?;
+        let (name, _) = self.resolve(reference)?;
         let me = self.clone();
+        let reference = reference.to_string();
         tokio::spawn(async move {
-            if let Err(e) = me.invoke(&name, payload, None, false).await {
+            if let Err(e) = me.invoke(&reference, payload, None, false).await {
                 tracing::warn!(function = %name, error = %e, "asynchronous invocation failed");
             }
         });
@@ -816,7 +1165,10 @@ impl Registry {
     pub fn configuration_json(&self, c: &FunctionConfig) -> Value {
         let mut v = json!({
             "FunctionName": c.function_name,
-            "FunctionArn": self.arn(&c.function_name),
+            "FunctionArn": match c.version {
+                Some(v) => format!("{}:{v}", self.arn(&c.function_name)),
+                None => self.arn(&c.function_name),
+            },
             "Runtime": c.runtime,
             "Role": c.role,
             "Handler": c.handler,
@@ -826,7 +1178,7 @@ impl Registry {
             "MemorySize": c.memory_size,
             "LastModified": c.last_modified,
             "CodeSha256": c.code_sha256,
-            "Version": "$LATEST",
+            "Version": c.version_name(),
             "TracingConfig": {"Mode": "PassThrough"},
             "RevisionId": c.revision_id,
             "State": "Active",
@@ -852,6 +1204,55 @@ impl Registry {
     pub fn root(&self) -> &Path {
         &self.inner.root
     }
+}
+
+/// Reads a function's published versions (`versions/<n>/config.json`) and
+/// aliases (`aliases.json`) from its folder.
+fn load_versions(dir: &Path, f: &mut Function) {
+    if let Ok(entries) = std::fs::read_dir(dir.join("versions")) {
+        for entry in entries.flatten() {
+            let Ok(text) = std::fs::read_to_string(entry.path().join("config.json")) else {
+                continue;
+            };
+            match serde_json::from_str::<FunctionConfig>(&text) {
+                Ok(c) if c.version.is_some() => {
+                    let n = c.version.unwrap_or_default();
+                    f.versions.insert(n, Function::new(c));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(dir = %entry.path().display(), error = %e, "unreadable version config")
+                }
+            }
+        }
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join("aliases.json")) {
+        match serde_json::from_str::<Vec<AliasConfig>>(&text) {
+            Ok(list) => f.aliases = list.into_iter().map(|a| (a.name.clone(), a)).collect(),
+            Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "unreadable aliases"),
+        }
+    }
+}
+
+/// Copies a folder tree (a function's code into a version).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Alias names: letters, digits, `-` and `_`, not all digits.
+fn valid_alias(name: &str) -> bool {
+    valid_name(name) && name.len() <= 128 && !name.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Where AWS unpacks a function's code (`LAMBDA_TASK_ROOT`).
@@ -886,6 +1287,16 @@ impl Function {
             idle: Vec::new(),
             running: 0,
             logs: VecDeque::new(),
+            versions: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+        }
+    }
+
+    /// `$LATEST` (`None`) or a published version.
+    fn target(&mut self, version: Option<u64>) -> Option<&mut Function> {
+        match version {
+            None => Some(self),
+            Some(v) => self.versions.get_mut(&v),
         }
     }
 }
@@ -895,6 +1306,7 @@ impl Function {
 struct Checkout<'a> {
     registry: &'a Registry,
     name: &'a str,
+    version: Option<u64>,
     environment: Option<env::Environment>,
     lines: Vec<String>,
 }
@@ -903,6 +1315,7 @@ impl Drop for Checkout<'_> {
     fn drop(&mut self) {
         self.registry.checkin(
             self.name,
+            self.version,
             self.environment.take(),
             std::mem::take(&mut self.lines),
         );
@@ -989,6 +1402,108 @@ mod python_tests {
             environment: BTreeMap::new(),
             code: Code::Zip(zip_of(&[("app.py", code)])),
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn versions_and_aliases_run_frozen_code_and_survive_a_restart() {
+        if std::env::var_os("BATON_PYTHON").is_none() {
+            eprintln!("BATON_PYTHON not set; skipping");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: Some(dir.path().to_path_buf()),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            endpoint_url: "http://127.0.0.1:1".into(),
+            python: None,
+        };
+        let reg = Registry::open(settings.clone()).unwrap();
+        let code = |answer: &str| {
+            Code::Zip(zip_of(&[(
+                "app.py",
+                &format!(
+                    "import os\ndef handler(e, c):\n    return ['{answer}', os.environ['AWS_LAMBDA_FUNCTION_VERSION'], c.invoked_function_arn]\n"
+                ),
+            )]))
+        };
+        let mut first = spec("f", "", 3);
+        first.code = code("one");
+        reg.create(first).unwrap();
+        let v1 = reg.publish_version("f", Some("first".into())).unwrap();
+        assert_eq!((v1.version, v1.description.as_str()), (Some(1), "first"));
+        // Nothing changed: the same version comes back.
+        assert_eq!(reg.publish_version("f", None).unwrap().version, Some(1));
+        reg.update_code("f", code("two")).unwrap();
+        assert_eq!(reg.publish_version("f", None).unwrap().version, Some(2));
+        reg.update_code("f", code("three")).unwrap();
+        reg.create_alias("f", "prod", "1", String::new()).unwrap();
+        assert!(matches!(
+            reg.create_alias("f", "prod", "2", String::new()),
+            Err(FnError::Conflict(_))
+        ));
+        assert!(matches!(
+            reg.create_alias("f", "beta", "7", String::new()),
+            Err(FnError::NotFound(_))
+        ));
+        assert!(matches!(
+            reg.create_alias("f", "12", "1", String::new()),
+            Err(FnError::InvalidParameter(_))
+        ));
+
+        let call = |reg: Registry, reference: &'static str| async move {
+            let r = reg
+                .invoke(reference, Bytes::from_static(b"{}"), None, false)
+                .await
+                .unwrap();
+            assert!(!r.function_error, "{r:?}");
+            (
+                serde_json::from_slice::<Value>(&r.payload).unwrap(),
+                r.executed_version,
+            )
+        };
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+        assert_eq!(
+            call(reg.clone(), "f").await,
+            (json!(["three", "$LATEST", arn]), "$LATEST".to_string())
+        );
+        assert_eq!(
+            call(reg.clone(), "f:2").await,
+            (json!(["two", "2", format!("{arn}:2")]), "2".to_string())
+        );
+        assert_eq!(
+            call(reg.clone(), "f:prod").await,
+            (json!(["one", "1", format!("{arn}:prod")]), "1".to_string())
+        );
+        reg.update_alias("f", "prod", Some("2".into()), None)
+            .unwrap();
+        assert_eq!(call(reg.clone(), "f:prod").await.0[0], "two");
+        assert!(matches!(
+            reg.invoke("f:9", Bytes::from_static(b"{}"), None, false).await,
+            Err(FnError::NotFound(m)) if m.ends_with("function:f:9")
+        ));
+
+        drop(reg);
+        let reg = Registry::open(settings).unwrap();
+        let versions: Vec<String> = reg
+            .list_versions("f")
+            .unwrap()
+            .iter()
+            .map(FunctionConfig::version_name)
+            .collect();
+        assert_eq!(versions, ["$LATEST", "1", "2"]);
+        assert_eq!(reg.get_alias("f", "prod").unwrap().function_version, "2");
+        assert_eq!(
+            call(
+                reg.clone(),
+                "arn:aws:lambda:us-east-1:123456789012:function:f:1"
+            )
+            .await
+            .0[0],
+            "one"
+        );
+        reg.delete_alias("f", "prod").unwrap();
+        assert!(reg.list_aliases("f").unwrap().is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

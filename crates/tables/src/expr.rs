@@ -211,6 +211,19 @@ impl Tok {
     }
 }
 
+/// DynamoDB's reserved words, one a line, sorted (the developer guide's
+/// "Reserved words in DynamoDB"). An attribute name in an expression must
+/// not be one of them, in any letter case; `#name` placeholders stand in.
+const RESERVED_WORDS: &str = include_str!("reserved_words.txt");
+
+fn is_reserved(word: &str) -> bool {
+    static WORDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| RESERVED_WORDS.lines().collect());
+    words
+        .binary_search(&word.to_ascii_uppercase().as_str())
+        .is_ok()
+}
+
 fn lex(s: &str) -> Result<Vec<Tok>, String> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
@@ -380,6 +393,9 @@ impl<'a> Parser<'a> {
 
     fn name(&mut self, tok: &Tok) -> Result<String, String> {
         match tok {
+            Tok::Ident(s) if is_reserved(s) => Err(format!(
+                "Attribute name is a reserved keyword; reserved keyword: {s}"
+            )),
             Tok::Ident(s) => Ok(s.clone()),
             Tok::Name(n) => match self.ph.names.get(n) {
                 Some(v) => {
@@ -1186,8 +1202,8 @@ mod tests {
             ("size(s) = :five", true),
             ("contains(s, :he) and attribute_type(a, :N)", true),
             ("#st = :five", false),
-            ("missing <> :five", true),
-            ("missing < :five", false),
+            ("absent <> :five", true),
+            ("absent < :five", false),
         ];
         for (text, want) in cases {
             let mut p = ph(
@@ -1219,6 +1235,27 @@ mod tests {
         assert_eq!(
             p.check_unused().unwrap_err(),
             "Value provided in ExpressionAttributeNames unused in expressions: keys: {#x}"
+        );
+    }
+
+    #[test]
+    fn reserved_words_need_placeholders() {
+        assert!(is_reserved("status") && is_reserved("Name") && is_reserved("ZONE"));
+        assert!(is_reserved("ABORT") && !is_reserved("employee_id") && !is_reserved("#status"));
+        let mut p = ph(&[("#s", "status")], &[(":v", s("x"))]);
+        assert_eq!(
+            parse_condition("Status = :v", &mut p).unwrap_err(),
+            "Attribute name is a reserved keyword; reserved keyword: Status"
+        );
+        assert_eq!(
+            parse_update("SET a.#s = :v, b.size = :v", &mut p).unwrap_err(),
+            "Attribute name is a reserved keyword; reserved keyword: size"
+        );
+        assert!(parse_condition("#s = :v AND size(a) > :v", &mut p).is_ok());
+        assert!(parse_update("SET #s = :v REMOVE extra", &mut p).is_ok());
+        assert_eq!(
+            parse_projection("id, comment", &mut p).unwrap_err(),
+            "Attribute name is a reserved keyword; reserved keyword: comment"
         );
     }
 
@@ -1354,7 +1391,7 @@ mod tests {
             ("k", s("key")),
             ("cnt", n("1")),
             ("tags", AttributeValue::Ss(vec!["a".into(), "b".into()])),
-            ("list", AttributeValue::L(vec![n("1"), n("2"), n("3")])),
+            ("lst", AttributeValue::L(vec![n("1"), n("2"), n("3")])),
             ("gone", s("x")),
         ]);
         let mut p = ph(
@@ -1368,8 +1405,8 @@ mod tests {
             ],
         );
         let u = parse_update(
-            "SET #c = #c + :one, list = list_append(list, :l), fresh = if_not_exists(fresh, :z) \
-             REMOVE gone ADD tags :t, total :one DELETE tags2 :del",
+            "SET #c = #c + :one, lst = list_append(lst, :l), fresh = if_not_exists(fresh, :z) \
+             REMOVE gone ADD tags :t, tally :one DELETE tags2 :del",
             &mut p,
         );
         // tags appears once in ADD; DELETE on another attribute.
@@ -1377,7 +1414,7 @@ mod tests {
         apply_update(&u, &mut it).unwrap();
         assert_eq!(it["cnt"], n("2"));
         assert_eq!(
-            it["list"],
+            it["lst"],
             AttributeValue::L(vec![n("1"), n("2"), n("3"), n("4")])
         );
         assert_eq!(it["fresh"], n("0"));
@@ -1387,7 +1424,7 @@ mod tests {
             "b".into(),
             "c".into()
         ])));
-        assert_eq!(it["total"], n("1"));
+        assert_eq!(it["tally"], n("1"));
         assert!(p.check_unused().is_ok());
 
         let mut p = ph(

@@ -45,6 +45,10 @@ pub struct Subscription {
     /// ConfirmSubscription was called with credentials (or auto-confirmed).
     #[serde(default)]
     pub authenticated: bool,
+    /// Confirmed with `AuthenticateOnUnsubscribe=true`: only signed
+    /// Unsubscribe calls may remove it.
+    #[serde(default)]
+    pub authenticate_on_unsubscribe: bool,
     /// `RawMessageDelivery`, `FilterPolicy`, `FilterPolicyScope`, `DeliveryPolicy`, …
     pub attributes: BTreeMap<String, String>,
 }

@@ -14,8 +14,14 @@ use crate::filter::{FilterPolicy, Scope, attributes_document};
 use crate::model::{
     Delivery, Kind, MailItem, MessageAttribute, PublishInput, Published, Subscription, Topic,
 };
+use crate::policy::{default_policy, effective_delivery_policy};
 use crate::retry::RetryPolicy;
 use crate::signing::Signer;
+use crate::validate::{
+    DELIVERED, KNOWN, MAX_TAGS, check_arn, check_endpoint, check_message_attributes,
+    check_subscription_attribute, check_tags, check_topic_attribute, message_size,
+    valid_topic_name,
+};
 
 type Result<T> = std::result::Result<T, SnsError>;
 
@@ -26,23 +32,7 @@ pub type BatchOutcome = (Vec<(String, Published)>, Vec<(String, SnsError)>);
 /// AWS's cap on a message with its attributes.
 pub const MAX_MESSAGE_BYTES: usize = 262_144;
 const PAGE: usize = 100;
-const MAX_TAGS: usize = 50;
 const MAX_BATCH: usize = 10;
-const MAX_ATTRIBUTES: usize = 10;
-
-/// Protocols SNS knows; Baton delivers to the first five.
-const DELIVERED: &[&str] = &["http", "https", "email", "email-json", "lambda"];
-const KNOWN: &[&str] = &[
-    "http",
-    "https",
-    "email",
-    "email-json",
-    "lambda",
-    "sms",
-    "sqs",
-    "application",
-    "firehose",
-];
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -93,6 +83,20 @@ pub(crate) struct Inner {
     signer: Mutex<Option<Arc<Signer>>>,
     pub functions: OnceLock<functions::Registry>,
     fifo: Mutex<Fifo>,
+    commits: Mutex<CommitQueue>,
+    committed: std::sync::Condvar,
+}
+
+/// Group commit of published deliveries: concurrent publishers queue their
+/// rows; one of them (the leader) writes everything queued in one fsynced
+/// transaction and hands each publisher its result, so N concurrent
+/// publishes cost about one fsync instead of N.
+#[derive(Default)]
+struct CommitQueue {
+    next_ticket: u64,
+    pending: Vec<(u64, Vec<Delivery>)>,
+    results: std::collections::HashMap<u64, std::result::Result<(), SnsError>>,
+    leader: bool,
 }
 
 /// FIFO topics' sequence numbers and five-minute deduplication window
@@ -132,105 +136,6 @@ fn token() -> String {
     )
 }
 
-/// `arn:aws:sns:<region>:<account>:<name>[:<subscription id>]`, checked.
-fn check_arn(arn: &str, member: &str, parts: usize) -> Result<()> {
-    let p: Vec<&str> = arn.split(':').collect();
-    if p.len() == parts
-        && p[0] == "arn"
-        && p[2] == "sns"
-        && p[1].starts_with("aws")
-        && p[5..].iter().all(|s| !s.is_empty())
-    {
-        Ok(())
-    } else {
-        Err(SnsError::invalid(member))
-    }
-}
-
-fn valid_topic_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 256
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-fn check_topic_attribute(name: &str, value: &str, creating: bool) -> Result<()> {
-    let feedback = ["HTTP", "Lambda", "SQS", "Firehose", "Application"]
-        .iter()
-        .any(|p| {
-            name.strip_prefix(p).is_some_and(|rest| {
-                [
-                    "SuccessFeedbackRoleArn",
-                    "SuccessFeedbackSampleRate",
-                    "FailureFeedbackRoleArn",
-                ]
-                .contains(&rest)
-            })
-        });
-    match name {
-        "DisplayName" => {
-            if value.chars().count() > 100 {
-                return Err(SnsError::invalid("DisplayName"));
-            }
-        }
-        "Policy" | "DeliveryPolicy" | "DataProtectionPolicy" | "ArchivePolicy" => {
-            if !value.is_empty()
-                && serde_json::from_str::<Value>(value)
-                    .map(|v| !v.is_object())
-                    .unwrap_or(true)
-            {
-                return Err(SnsError::invalid(format!("{name}: Invalid JSON")));
-            }
-        }
-        "SignatureVersion" => {
-            if value != "1" && value != "2" {
-                return Err(SnsError::invalid("SignatureVersion"));
-            }
-        }
-        "TracingConfig" => {
-            if value != "PassThrough" && value != "Active" {
-                return Err(SnsError::invalid("TracingConfig"));
-            }
-        }
-        "ContentBasedDeduplication" | "FifoTopic" => {
-            if value != "true" && value != "false" {
-                return Err(SnsError::invalid(name));
-            }
-            if name == "FifoTopic" && !creating {
-                return Err(SnsError::invalid("AttributeName"));
-            }
-        }
-        "KmsMasterKeyId" | "FifoThroughputScope" => {}
-        _ if feedback => {}
-        _ => return Err(SnsError::invalid("AttributeName")),
-    }
-    Ok(())
-}
-
-fn parse_bool_attr(name: &str, value: &str) -> Result<()> {
-    if value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false") {
-        Ok(())
-    } else {
-        Err(SnsError::invalid(format!(
-            "Attributes Reason: {name}: Invalid value [{value}]. Must be true or false."
-        )))
-    }
-}
-
-fn check_email(endpoint: &str) -> bool {
-    let Some((local, domain)) = endpoint.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !endpoint
-            .chars()
-            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
-}
-
 impl Topics {
     /// Opens the store (creating it if needed) and loads topics and
     /// subscriptions. Deliveries start flowing after [`Topics::start`].
@@ -254,6 +159,8 @@ impl Topics {
                 signer: Mutex::new(None),
                 functions: OnceLock::new(),
                 fifo: Mutex::new(Fifo::default()),
+                commits: Mutex::new(CommitQueue::default()),
+                committed: std::sync::Condvar::new(),
             }),
         })
     }
@@ -621,6 +528,7 @@ impl Topics {
             confirmed,
             token: token(),
             authenticated: confirmed,
+            authenticate_on_unsubscribe: false,
             attributes,
         };
         let deliveries = if confirmed {
@@ -703,6 +611,7 @@ impl Topics {
         topic_arn: &str,
         token: &str,
         authenticated: bool,
+        authenticate_on_unsubscribe: bool,
     ) -> Result<String> {
         check_arn(topic_arn, "TopicArn", 6)?;
         let mut core = self.core();
@@ -723,17 +632,27 @@ impl Topics {
         let mut sub = sub;
         sub.confirmed = true;
         sub.authenticated = authenticated;
+        sub.authenticate_on_unsubscribe = authenticated && authenticate_on_unsubscribe;
         core.db.put_subscription(&sub)?;
         core.subs.insert(sub.arn.clone(), sub.clone());
         Ok(sub.arn)
     }
 
-    pub fn unsubscribe(&self, arn: &str) -> Result<()> {
+    /// Unsubscribe. `authenticated` is false for the unsigned link in
+    /// e-mails and envelopes, which subscriptions confirmed with
+    /// `AuthenticateOnUnsubscribe` refuse.
+    pub fn unsubscribe(&self, arn: &str, authenticated: bool) -> Result<()> {
         check_arn(arn, "SubscriptionArn", 7)?;
         let mut core = self.core();
         let Some(sub) = core.subs.get(arn).cloned() else {
             return Err(SnsError::subscription_not_found());
         };
+        if sub.authenticate_on_unsubscribe && !authenticated {
+            return Err(SnsError::new(
+                "AuthorizationError",
+                "Unsubscribe requires AWS authentication for this subscription (it was confirmed with AuthenticateOnUnsubscribe)",
+            ));
+        }
         let mut topic = core.topics.get(&sub.topic_arn).cloned();
         if let Some(t) = topic.as_mut() {
             t.subscriptions_deleted += 1;
@@ -862,11 +781,51 @@ impl Topics {
     pub fn publish(&self, input: PublishInput) -> Result<Published> {
         let (topic, prepared) = self.prepare(&input)?;
         let (published, deliveries) = self.fan_out(&topic, &prepared);
-        if !deliveries.is_empty() {
-            self.core().db.enqueue(&deliveries, now_ms())?;
-            self.inner.wake.notify_one();
-        }
+        self.commit(deliveries)?;
         Ok(published)
+    }
+
+    /// Stores `deliveries` durably (group commit, see [`CommitQueue`]) and
+    /// wakes the delivery workers.
+    fn commit(&self, deliveries: Vec<Delivery>) -> Result<()> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        fn lock(m: &Mutex<CommitQueue>) -> MutexGuard<'_, CommitQueue> {
+            m.lock().unwrap_or_else(|e| e.into_inner())
+        }
+        let mut q = lock(&self.inner.commits);
+        let ticket = q.next_ticket;
+        q.next_ticket += 1;
+        q.pending.push((ticket, deliveries));
+        loop {
+            if let Some(result) = q.results.remove(&ticket) {
+                if result.is_ok() {
+                    self.inner.wake.notify_one();
+                }
+                return result;
+            }
+            if q.leader {
+                q = self
+                    .inner
+                    .committed
+                    .wait(q)
+                    .unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            q.leader = true;
+            let batch = std::mem::take(&mut q.pending);
+            drop(q);
+            let tickets: Vec<u64> = batch.iter().map(|(t, _)| *t).collect();
+            let rows: Vec<Delivery> = batch.into_iter().flat_map(|(_, d)| d).collect();
+            let result = self.core().db.enqueue(&rows, now_ms());
+            q = lock(&self.inner.commits);
+            for t in tickets {
+                q.results.insert(t, result.clone());
+            }
+            q.leader = false;
+            self.inner.committed.notify_all();
+        }
     }
 
     /// PublishBatch: all entries' deliveries are stored in one transaction.
@@ -930,10 +889,7 @@ impl Topics {
                 Err(e) => failed.push((id, e)),
             }
         }
-        if !deliveries.is_empty() {
-            self.core().db.enqueue(&deliveries, now_ms())?;
-            self.inner.wake.notify_one();
-        }
+        self.commit(deliveries)?;
         Ok((ok, failed))
     }
 
@@ -1193,198 +1149,6 @@ fn passes_filter(sub: &Subscription, attrs: &Value, body: Option<&Value>) -> boo
     }
 }
 
-fn message_size(input: &PublishInput) -> usize {
-    input.message.as_deref().map_or(0, str::len)
-        + input
-            .attributes
-            .iter()
-            .map(|(k, a)| {
-                k.len()
-                    + a.data_type.len()
-                    + a.string_value.as_deref().map_or(0, str::len)
-                    + a.binary_value.as_ref().map_or(0, Vec::len)
-            })
-            .sum::<usize>()
-}
-
-fn check_message_attributes(attributes: &BTreeMap<String, MessageAttribute>) -> Result<()> {
-    if attributes.len() > MAX_ATTRIBUTES {
-        return Err(SnsError::invalid_value(format!(
-            "Number of message attributes [{}] exceeds the allowed maximum [{MAX_ATTRIBUTES}].",
-            attributes.len()
-        )));
-    }
-    for (name, a) in attributes {
-        let name_ok = !name.is_empty()
-            && name.len() <= 256
-            && !name.starts_with('.')
-            && !name.ends_with('.')
-            && !name.contains("..")
-            && !name.to_ascii_lowercase().starts_with("aws.")
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
-        if !name_ok {
-            return Err(SnsError::invalid_value(format!(
-                "The message attribute name '{name}' is invalid."
-            )));
-        }
-        let t = a.data_type.as_str();
-        let base = t.split('.').next().unwrap_or("");
-        if !["String", "Number", "Binary"].contains(&base) || t.len() > 256 {
-            return Err(SnsError::invalid_value(format!(
-                "The message attribute '{name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String."
-            )));
-        }
-        let empty = match base {
-            "Binary" => a.binary_value.as_ref().is_none_or(Vec::is_empty),
-            _ => a.string_value.as_deref().is_none_or(str::is_empty),
-        };
-        if empty {
-            return Err(SnsError::invalid_value(format!(
-                "The message attribute '{name}' must contain non-empty message attribute value for message attribute type '{t}'."
-            )));
-        }
-        if base == "Number" {
-            let s = a.string_value.as_deref().unwrap_or("");
-            if s.trim()
-                .parse::<f64>()
-                .map(|n| !n.is_finite())
-                .unwrap_or(true)
-            {
-                return Err(SnsError::invalid_value(format!(
-                    "Could not cast message attribute '{name}' value to number."
-                )));
-            }
-        }
-        if t == "String.Array" {
-            let s = a.string_value.as_deref().unwrap_or("");
-            if !matches!(serde_json::from_str::<Value>(s), Ok(Value::Array(_))) {
-                return Err(SnsError::invalid_value(format!(
-                    "The message attribute '{name}' with type 'String.Array' must use field 'String'."
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn check_endpoint(protocol: &str, endpoint: &str) -> Result<()> {
-    let ok = match protocol {
-        "email" | "email-json" => {
-            if !check_email(endpoint) {
-                return Err(SnsError::invalid("Email address"));
-            }
-            true
-        }
-        "http" | "https" => {
-            let scheme_ok = endpoint
-                .get(..protocol.len() + 3)
-                .is_some_and(|p| p.eq_ignore_ascii_case(&format!("{protocol}://")));
-            if !scheme_ok {
-                return Err(SnsError::invalid(
-                    "Endpoint must match the specified protocol",
-                ));
-            }
-            reqwest::Url::parse(endpoint).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
-        }
-        "lambda" => {
-            let p: Vec<&str> = endpoint.split(':').collect();
-            p.len() >= 7
-                && p[0] == "arn"
-                && p[2] == "lambda"
-                && p[5] == "function"
-                && !p[6].is_empty()
-        }
-        _ => true,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(SnsError::invalid("Endpoint"))
-    }
-}
-
-fn check_subscription_attribute(
-    protocol: &str,
-    name: &str,
-    value: &str,
-    all: &BTreeMap<String, String>,
-) -> Result<()> {
-    match name {
-        "RawMessageDelivery" => {
-            parse_bool_attr(name, value)?;
-            if value.eq_ignore_ascii_case("true")
-                && !matches!(protocol, "http" | "https" | "sqs" | "firehose")
-            {
-                return Err(SnsError::invalid(format!(
-                    "Attributes Reason: RawMessageDelivery: Invalid value [{value}]. Raw message delivery is not supported for protocol {protocol}"
-                )));
-            }
-        }
-        "FilterPolicy" => {
-            if !value.is_empty() {
-                let scope = all
-                    .get("FilterPolicyScope")
-                    .map(|s| Scope::parse(s))
-                    .transpose()?
-                    .unwrap_or(Scope::MessageAttributes);
-                FilterPolicy::parse(value, scope)?;
-            }
-        }
-        "FilterPolicyScope" => {
-            let scope = Scope::parse(value)?;
-            if let Some(p) = all.get("FilterPolicy").filter(|p| !p.is_empty()) {
-                FilterPolicy::parse(p, scope)?;
-            }
-        }
-        "DeliveryPolicy" => {
-            if !protocol.starts_with("http") {
-                return Err(SnsError::invalid(
-                    "Attributes Reason: DeliveryPolicy: Delivery policy can only be set for HTTP/S subscriptions",
-                ));
-            }
-            if !value.is_empty()
-                && !matches!(serde_json::from_str::<Value>(value), Ok(Value::Object(_)))
-            {
-                return Err(SnsError::invalid("DeliveryPolicy: Invalid JSON"));
-            }
-        }
-        "RedrivePolicy" | "ReplayPolicy" => {
-            if !value.is_empty()
-                && !matches!(serde_json::from_str::<Value>(value), Ok(Value::Object(_)))
-            {
-                return Err(SnsError::invalid(format!("{name}: Invalid JSON")));
-            }
-        }
-        "SubscriptionRoleArn" => {}
-        _ => return Err(SnsError::invalid("AttributeName")),
-    }
-    Ok(())
-}
-
-fn check_tags(tags: &[(String, String)]) -> Result<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(SnsError::new(
-            "TagLimitExceeded",
-            "Could not complete request: tag quota of per resource exceeded",
-        ));
-    }
-    for (k, v) in tags {
-        if k.is_empty()
-            || k.chars().count() > 128
-            || v.chars().count() > 256
-            || k.to_ascii_lowercase().starts_with("aws:")
-        {
-            return Err(SnsError::new(
-                "TagPolicy",
-                format!("Invalid tag: key '{k}'"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 fn dedup_tags(tags: Vec<(String, String)>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (k, v) in tags {
@@ -1418,43 +1182,6 @@ fn page<T>(items: Vec<T>, next_token: Option<&str>) -> Result<(Vec<T>, Option<St
         items.into_iter().skip(start).take(end - start).collect(),
         next,
     ))
-}
-
-fn default_policy(arn: &str, account: &str) -> String {
-    json!({
-        "Version": "2008-10-17",
-        "Id": "__default_policy_ID",
-        "Statement": [{
-            "Sid": "__default_statement_ID",
-            "Effect": "Allow",
-            "Principal": {"AWS": "*"},
-            "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
-                       "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
-                       "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
-            "Resource": arn,
-            "Condition": {"StringEquals": {"AWS:SourceOwner": account}}
-        }]
-    })
-    .to_string()
-}
-
-fn effective_delivery_policy(set: Option<&String>) -> String {
-    let mut default = json!({"http": {
-        "defaultHealthyRetryPolicy": {"minDelayTarget": 20, "maxDelayTarget": 20, "numRetries": 3,
-            "numMaxDelayRetries": 0, "numNoDelayRetries": 0, "numMinDelayRetries": 0, "backoffFunction": "linear"},
-        "disableSubscriptionOverrides": false,
-        "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"}
-    }});
-    if let Some(Ok(Value::Object(p))) = set.map(|s| serde_json::from_str::<Value>(s)) {
-        if let Some(Value::Object(http)) = p.get("http") {
-            for (k, v) in http {
-                default["http"][k] = v.clone();
-            }
-        } else if let Some(h) = p.get("healthyRetryPolicy") {
-            default["http"]["defaultHealthyRetryPolicy"] = h.clone();
-        }
-    }
-    default.to_string()
 }
 
 /// The mailbox of a data directory (`baton mail --data-dir`), read-only.
@@ -1593,21 +1320,31 @@ mod tests {
             .unwrap();
         let token = t.subscription(&sub).unwrap().token;
         assert_eq!(
-            t.confirm_subscription(&arn, "wrong", true)
+            t.confirm_subscription(&arn, "wrong", true, false)
                 .unwrap_err()
                 .message,
             "Invalid parameter: Token"
         );
-        assert_eq!(t.confirm_subscription(&arn, &token, false).unwrap(), sub);
-        assert_eq!(t.confirm_subscription(&arn, &token, false).unwrap(), sub);
+        assert_eq!(
+            t.confirm_subscription(&arn, &token, true, true).unwrap(),
+            sub
+        );
+        assert_eq!(
+            t.confirm_subscription(&arn, &token, false, false).unwrap(),
+            sub
+        );
+        assert_eq!(
+            t.unsubscribe(&sub, false).unwrap_err().code,
+            "AuthorizationError"
+        );
         let (subs, _) = t.list_subscriptions(Some(&arn), None).unwrap();
         assert_eq!(subs[0].listed_arn(), sub);
-        t.unsubscribe(&sub).unwrap();
+        t.unsubscribe(&sub, true).unwrap();
         assert_eq!(
             t.topic_attributes(&arn).unwrap()["SubscriptionsDeleted"],
             "1"
         );
-        assert_eq!(t.unsubscribe(&sub).unwrap_err().code, "NotFound");
+        assert_eq!(t.unsubscribe(&sub, true).unwrap_err().code, "NotFound");
     }
 
     #[test]
@@ -1677,6 +1414,30 @@ mod tests {
                 .message
                 .contains("ContentBasedDeduplication")
         );
+    }
+
+    #[test]
+    fn concurrent_publishes_are_all_stored_by_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Settings::new("us-east-1", "123456789012", "http://h:1");
+        s.db_path = Some(dir.path().join("topics.sqlite3"));
+        let t = Topics::open(s).unwrap();
+        let arn = t.create_topic("t", BTreeMap::new(), vec![]).unwrap();
+        let fn_arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+        t.subscribe(&arn, "lambda", Some(fn_arn), BTreeMap::new(), false)
+            .unwrap();
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                let t = t.clone();
+                let arn = arn.clone();
+                scope.spawn(move || {
+                    for i in 0..25 {
+                        publish(&t, &arn, &format!("m{i}")).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(t.pending_deliveries().unwrap(), 200);
     }
 
     #[test]

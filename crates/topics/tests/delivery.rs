@@ -48,7 +48,7 @@ async fn email_goes_to_the_mailbox_with_confirmation_first() {
         .next()
         .unwrap()
         .to_string();
-    t.confirm_subscription(&arn, &token, false).unwrap();
+    t.confirm_subscription(&arn, &token, false, false).unwrap();
     publish(&t, &arn, "Congrats!");
     wait_until(|| t.mailbox().unwrap().len() == 2).await;
     let mail = &t.mailbox().unwrap()[1];

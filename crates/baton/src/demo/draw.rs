@@ -372,9 +372,11 @@ pub async fn report(
             m["body"].as_str().unwrap_or("").replace('\n', "\n    ")
         ));
     }
+    // The console's deep link to this execution (its route `#/execution/<ARN>`).
     say(format!(
-        "Console: {}/#/executions/{}",
-        c.endpoint, outcome.execution_arn
+        "Console: {}/#/execution/{}",
+        c.endpoint,
+        super::aws::encode(&outcome.execution_arn)
     ));
     Ok(())
 }
