@@ -303,6 +303,7 @@ test('redrive continues a failed execution from its failed state, live', async (
   await page.click(node('Flaky'));
   await page.waitForSelector('.runpicker >> text=Run 2 of 2');
   assert.equal(await page.getAttribute(node('Prepare'), 'data-status'), 'succeeded');
+  fs.rmSync(path.dirname(flag), { recursive: true, force: true });
 });
 
 test('an Express machine runs synchronously from the start page', async () => {
@@ -379,8 +380,17 @@ test('functions, tables and mailbox pages', async () => {
   await shot(page, 'table-items');
   assert.match(await page.textContent('.panel'), /"serial": 3/);
   await page.goto(hash('/mailbox'));
-  await page.waitForSelector('main >> text=/no SNS mailbox|No messages|To /');
+  await page.waitForSelector('main >> text=Lottery-Notification');
+  await page.waitForSelector('.mail >> text=winners@example.com');
+  assert.match(await page.textContent('.mail'), /ConfirmSubscription/);
   await shot(page, 'mailbox');
+  // The confirmation link (AWS's GET form on Baton's port) confirms the subscriber.
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('.mail a[href*="ConfirmSubscription"]')]);
+  await popup.waitForLoadState();
+  assert.match(await popup.content(), /ConfirmSubscriptionResponse/);
+  await popup.close();
+  await page.reload();
+  await page.waitForSelector('main >> text=/:Lottery-Notification:[0-9a-f-]{36}/');
   await page.goto(hash('/'));
   await page.waitForSelector('tr[data-machine="Lottery"] a >> text=/ago/');
   await shot(page, 'machines-after');

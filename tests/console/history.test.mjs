@@ -10,13 +10,16 @@ import { ROOT, batonBinary } from './server.mjs';
 import { indexDefinition, ExecutionModel, taskTokenOf, functionOf, requestIdOf } from '../../crates/console/web/js/history.js';
 
 function history(def, args = []) {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'baton-history-')), 'm.json');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-history-'));
+  const file = path.join(dir, 'm.json');
   fs.writeFileSync(file, typeof def === 'string' ? def : JSON.stringify(def));
   let out;
   try {
     out = execFileSync(batonBinary(), ['run', file, '--history', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
   } catch (e) {
     out = e.stdout; // a failed execution exits 1 and still prints its history
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
   return JSON.parse(out).events;
 }

@@ -49,6 +49,7 @@ export async function startBaton(extra = []) {
     sfn: (op, body) => awsJson(url, 'AWSStepFunctions', op, body),
     ddb: (op, body) => awsJson(url, 'DynamoDB_20120810', op, body),
     lambda: (method, p, body) => rest(url, method, p, body),
+    sns: (action, params) => query(url, action, params),
   };
 }
 
@@ -61,6 +62,18 @@ async function awsJson(url, target, op, body) {
   const json = await res.json();
   if (!res.ok) throw new Error(`${op}: ${JSON.stringify(json)}`);
   return json;
+}
+
+/** An SNS query-API call (form POST); returns the XML text. */
+async function query(url, action, params) {
+  const res = await fetch(`${url}/`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ Action: action, Version: '2010-03-31', ...params }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${action}: ${res.status} ${text}`);
+  return text;
 }
 
 async function rest(url, method, p, body) {
@@ -85,6 +98,10 @@ export async function deployLottery(baton) {
       Code: { S3Bucket: 'hot-reload', S3Key: folder },
     });
   }
+  // The topic "Notify Winners" publishes to, with an e-mail subscriber (its
+  // confirmation request lands in the mailbox).
+  const topic = /<TopicArn>([^<]+)<\/TopicArn>/.exec(await baton.sns('CreateTopic', { Name: 'Lottery-Notification' }))[1];
+  await baton.sns('Subscribe', { TopicArn: topic, Protocol: 'email', Endpoint: 'winners@example.com' });
   const definition = fs.readFileSync(path.join(ROOT, 'examples/lottery/lottery.asl.json'), 'utf8');
   const { stateMachineArn } = await baton.sfn('CreateStateMachine', { name: 'Lottery', definition, roleArn: ROLE });
   return stateMachineArn;

@@ -40,8 +40,8 @@ static ASSETS: &[Asset] = assets![
     "js/services.js" => JS,
 ];
 
-/// A version tag for the embedded files: the page's URLs and ETags carry it,
-/// so a browser revalidates after an upgrade and never mixes versions.
+/// A version tag for the embedded files, their ETag: a browser revalidates
+/// after an upgrade and never keeps an old file.
 fn build_tag() -> &'static str {
     static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TAG.get_or_init(|| {
@@ -59,10 +59,17 @@ fn build_tag() -> &'static str {
 
 const INDEX: &str = include_str!("../web/index.html");
 
-/// The app shell, with the build tag filled in (module URLs carry it).
+/// The app shell. The stylesheet is inlined: the first paint then waits
+/// for no second request.
 pub fn index() -> Response {
     static PAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let page = PAGE.get_or_init(|| INDEX.replace("{{v}}", build_tag()));
+    let page = PAGE.get_or_init(|| {
+        let css = ASSETS
+            .iter()
+            .find(|a| a.path == "app.css")
+            .map_or("", |a| a.body);
+        INDEX.replace("{{css}}", css)
+    });
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),

@@ -4,8 +4,9 @@
 //! The Lambda API has no log read (AWS keeps logs in CloudWatch); the step
 //! panel needs "the lines of the invocation behind this attempt", which it
 //! finds by request id when the task's output carries one, else by the
-//! attempt's time window (`from`..`to`, epoch milliseconds; an invocation's
-//! lines are stamped when it ends).
+//! attempt's time window (`from`..`to`, the history's epoch milliseconds,
+//! converted to the wall clock under `--time-scale`; an invocation's lines
+//! are stamped when it ends).
 
 use axum::extract::State;
 use axum::http::Uri;
@@ -29,8 +30,12 @@ pub async fn invocations(State(console): State<Console>, uri: Uri) -> Response {
 
 fn read(console: &Console, q: &Query) -> Result<Value, ConsoleError> {
     let reference = q.required("function")?;
-    let from = q.number("from")?.map(|v| v as i64 - SLACK_MS);
-    let to = q.number("to")?.map(|v| v as i64 + SLACK_MS);
+    let from = q
+        .number("from")?
+        .map(|v| wall_clock(console, v as i64) - SLACK_MS);
+    let to = q
+        .number("to")?
+        .map(|v| wall_clock(console, v as i64) + SLACK_MS);
     let request_id = q.get("requestId").filter(|s| !s.is_empty());
     let registry = console
         .functions
@@ -54,6 +59,22 @@ fn read(console: &Console, q: &Query) -> Result<Value, ConsoleError> {
         })
         .collect();
     Ok(json!({"functionName": name, "invocations": picked}))
+}
+
+/// The wall-clock time of an engine timestamp. History events carry the
+/// engine's clock, which `--time-scale` speeds up; log lines carry the wall
+/// clock. (A `--clock virtual` engine jumps, so its times are taken as they
+/// are: there, request ids are what find an attempt's lines.)
+fn wall_clock(console: &Console, engine_ms: i64) -> i64 {
+    let config = console.engine.config();
+    if config.virtual_clock || config.time_scale <= 0.0 || config.time_scale == 1.0 {
+        return engine_ms;
+    }
+    let wall_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let behind = console.engine.now() - engine_ms;
+    wall_now - (behind as f64 / config.time_scale) as i64
 }
 
 /// One invocation's lines, `START RequestId: …` to `REPORT RequestId: …`.
@@ -109,6 +130,36 @@ mod tests {
             timestamp: ts,
             message: m.to_string(),
         }
+    }
+
+    /// Under `--time-scale 60` a minute of history is a second of wall clock.
+    #[tokio::test]
+    async fn history_times_map_to_the_wall_clock() {
+        let store: std::sync::Arc<dyn store::Store> =
+            std::sync::Arc::new(store::MemoryStore::new());
+        let config = engine::durable::EngineConfig {
+            time_scale: 60.0,
+            ..Default::default()
+        };
+        let engine = engine::durable::Engine::open(
+            store,
+            config,
+            std::sync::Arc::new(engine::durable::NoIntegrations),
+        )
+        .await
+        .unwrap();
+        let console = Console::new(engine.clone(), None);
+        let wall_now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let a_minute_ago = engine.now() - 60_000;
+        let mapped = wall_clock(&console, a_minute_ago);
+        assert!(
+            (mapped - (wall_now - 1_000)).abs() < 250,
+            "{mapped} vs {}",
+            wall_now - 1_000
+        );
     }
 
     #[test]

@@ -120,7 +120,8 @@ async fn assets_are_embedded_with_types_and_etags() {
     let bytes = page.into_body().collect().await.unwrap().to_bytes();
     let html = String::from_utf8_lossy(&bytes);
     assert!(html.contains(r#"<script type="module" src="/console/js/main.js">"#));
-    assert!(!html.contains("{{v}}"), "the build tag is filled in");
+    assert!(!html.contains("{{css}}"), "the stylesheet is inlined");
+    assert!(html.contains("--accent"));
 }
 
 #[tokio::test]
