@@ -28,6 +28,20 @@ pub(crate) struct Ctx<'a> {
     pub(crate) state_names: HashMap<String, Ptr>,
     /// Map `Label` → first location (labels are machine-wide unique).
     pub(crate) labels: HashMap<String, Ptr>,
+    /// Which of `$states.result` / `$states.errorOutput` the field being
+    /// checked may read.
+    pub(crate) states_scope: StatesScope,
+}
+
+/// What `$states` holds in a field beyond `input` and `context`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum StatesScope {
+    #[default]
+    Plain,
+    /// A Task, Parallel or Map state's own `Output` and `Assign`.
+    Result,
+    /// A Catcher's `Output` and `Assign`.
+    ErrorOutput,
 }
 
 impl<'a> Ctx<'a> {
@@ -38,6 +52,7 @@ impl<'a> Ctx<'a> {
             top_ql: Ql::JsonPath,
             state_names: HashMap::new(),
             labels: HashMap::new(),
+            states_scope: StatesScope::Plain,
         }
     }
 

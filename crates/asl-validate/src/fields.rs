@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::context::{Ctx, Ql};
+use crate::context::{Ctx, Ql, StatesScope};
 use crate::diagnostic::DiagnosticCode as C;
 use crate::pointer::Ptr;
 use crate::values::{as_int, jsonata_body, type_name};
@@ -115,6 +115,28 @@ pub(crate) fn jsonata_string(ctx: &mut Ctx, field: &str, s: &str, at: &Ptr) -> b
             ),
             at,
         );
+        return true;
+    }
+    for member in ctx.syntax.jsonata_states_members(body) {
+        let available = match member.as_str() {
+            "result" => ctx.states_scope == StatesScope::Result,
+            "errorOutput" => ctx.states_scope == StatesScope::ErrorOutput,
+            _ => true,
+        };
+        if !available {
+            let where_ = if member == "result" {
+                "the Output and Assign fields of Task, Parallel and Map states"
+            } else {
+                "the Output and Assign fields of a Catcher"
+            };
+            ctx.err(
+                C::InvalidJsonata,
+                format!(
+                    "The JSONata expression for the field '{field}' references $states.{member}, which is only available in {where_}"
+                ),
+                at,
+            );
+        }
     }
     true
 }

@@ -41,6 +41,12 @@ pub trait ExprSyntax {
     fn check_payload_value(&self, s: &str) -> Result<(), String>;
     /// The body of a `{% … %}` string (without the delimiters).
     fn check_jsonata(&self, s: &str) -> Result<(), String>;
+    /// The members of `$states` a (valid) JSONata body reads as
+    /// `$states.<member>`; `result` and `errorOutput` are only available in
+    /// some fields. A checker that cannot tell returns none.
+    fn jsonata_states_members(&self, _s: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Validates a parsed definition, returning every problem found (empty = valid).

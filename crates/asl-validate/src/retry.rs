@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::context::{Ctx, Ql};
+use crate::context::{Ctx, Ql, StatesScope};
 use crate::diagnostic::DiagnosticCode as C;
 use crate::fields::{self, required, unsupported, wrong_type};
 use crate::pointer::Ptr;
@@ -102,6 +102,7 @@ pub(crate) fn catch(
         if ql == Ql::JsonPath {
             fields::result_path(ctx, c, &here);
         }
+        ctx.states_scope = StatesScope::ErrorOutput;
         if ql == Ql::Jsonata
             && let Some(o) = c.get("Output")
         {
@@ -110,6 +111,7 @@ pub(crate) fn catch(
         if let Some(a) = c.get("Assign") {
             variables::assign(ctx, a, ql, outer, &here.key("Assign"));
         }
+        ctx.states_scope = StatesScope::Plain;
         fields::string(ctx, c, "Comment", &here);
     }
     targets

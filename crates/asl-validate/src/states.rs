@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::choice;
-use crate::context::{Ctx, MAX_DEPTH, Ql};
+use crate::context::{Ctx, MAX_DEPTH, Ql, StatesScope};
 use crate::diagnostic::DiagnosticCode as C;
 use crate::fields::{self, PathKind, exclusive, jsonata_string, required, unsupported, wrong_type};
 use crate::map;
@@ -237,14 +237,24 @@ fn common_data_flow(ctx: &mut Ctx, s: &Map<String, Value>, ql: Ql, outer: &Scope
     {
         template::walk(ctx, "Parameters", v, ql, &at.key("Parameters"));
     }
-    for key in ["Arguments", "Output"] {
-        if let Some(v) = s.get(key) {
-            template::walk(ctx, key, v, Ql::Jsonata, &at.key(key));
-        }
+    if let Some(v) = s.get("Arguments") {
+        template::walk(ctx, "Arguments", v, Ql::Jsonata, &at.key("Arguments"));
+    }
+    // A Task, Parallel or Map state's Output and Assign also see its result.
+    let has_result = matches!(
+        s.get("Type").and_then(Value::as_str),
+        Some("Task" | "Parallel" | "Map")
+    );
+    if has_result {
+        ctx.states_scope = StatesScope::Result;
+    }
+    if let Some(v) = s.get("Output") {
+        template::walk(ctx, "Output", v, Ql::Jsonata, &at.key("Output"));
     }
     if let Some(v) = s.get("Assign") {
         variables::assign(ctx, v, ql, outer, &at.key("Assign"));
     }
+    ctx.states_scope = StatesScope::Plain;
 }
 
 /// Exactly one of `Next` and `End: true`.

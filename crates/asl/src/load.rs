@@ -25,6 +25,12 @@ impl ExprSyntax for AslSyntax {
     fn check_jsonata(&self, s: &str) -> Result<(), String> {
         baton_jsonata::check_step_functions_restrictions(s)
     }
+
+    fn jsonata_states_members(&self, s: &str) -> Vec<String> {
+        baton_jsonata::Expression::parse(s)
+            .map(|e| e.states_members().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// Validates a definition given as JSON text.

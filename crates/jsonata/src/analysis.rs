@@ -16,6 +16,9 @@ pub(crate) struct Analysis {
     pub names: BTreeSet<String>,
     /// The first Step Functions restriction violated, if any.
     pub violation: Option<String>,
+    /// Members of `$states` read as `$states.<member>` (`input`, `result`,
+    /// …): where `result` and `errorOutput` may appear is a definition rule.
+    pub states_members: BTreeSet<String>,
 }
 
 impl Analysis {
@@ -90,6 +93,12 @@ pub(crate) fn analyse(ast: &AstNode) -> Analysis {
                 "'$$' is not supported in Step Functions JSONata expressions".to_string(),
             ),
             AstNode::Path { steps } => {
+                if let [first, second, ..] = steps.as_slice()
+                    && matches!(&first.node, AstNode::Variable(v) if v == "states")
+                    && let AstNode::Name(member) = &second.node
+                {
+                    out.states_members.insert(member.clone());
+                }
                 for (i, step) in steps.iter().enumerate() {
                     push_step(&mut work, step, root && i == 0);
                 }

@@ -236,6 +236,11 @@ impl Expression {
         }
     }
 
+    /// The members of `$states` the expression reads as `$states.<member>`.
+    pub fn states_members(&self) -> impl Iterator<Item = &str> {
+        self.analysis.states_members.iter().map(String::as_str)
+    }
+
     /// The `$names` the expression mentions (variables and called
     /// functions, without the `$`), e.g. for `variableReferences`.
     pub fn referenced_names(&self) -> impl Iterator<Item = &str> {
