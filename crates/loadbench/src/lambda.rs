@@ -4,8 +4,10 @@
 //! the API, the function's execution environment and the Lambda Runtime API
 //! the Python runtime client (`awslambdaric`) polls.
 //!
-//! The function's code is a folder the bench writes (the `hot-reload`
-//! bucket form of CreateFunction). Before the warm phase the bench measures
+//! The function's code is a deployment package (`Code.ZipFile`), not a
+//! `hot-reload` folder: Baton restarts a folder function's process on every
+//! invoke so edits show up, which would make every invoke a cold start.
+//! Before the warm phase the bench measures
 //! `--cold` cold starts: each changes the function's environment variables
 //! (UpdateFunctionConfiguration, which retires the warm environments, as on
 //! AWS) and invokes once, so that invoke starts a new Python process; the
@@ -71,15 +73,23 @@ impl Api {
     }
 }
 
-/// Writes the handler and (re)creates the function from that folder.
-async fn create_function(api: &Api, runtime: &str) -> Result<std::path::PathBuf> {
-    let folder = std::env::temp_dir().join(format!("baton-loadbench-fn-{}", std::process::id()));
-    std::fs::create_dir_all(&folder)
-        .with_context(|| format!("cannot create {}", folder.display()))?;
-    std::fs::write(folder.join("app.py"), HANDLER)
-        .with_context(|| format!("cannot write {}", folder.display()))?;
+/// A deployment package holding `app.py`.
+fn package() -> Result<String> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("app.py", zip::write::SimpleFileOptions::default())?;
+    zip.write_all(HANDLER.as_bytes())?;
+    let bytes = zip.finish()?.into_inner();
+    Ok(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        bytes,
+    ))
+}
+
+/// (Re)creates the bench function.
+async fn create_function(api: &Api, runtime: &str) -> Result<()> {
     let path = format!("/2015-03-31/functions/{FUNCTION}");
-    // A leftover from an earlier run points at another folder.
+    // A leftover from an earlier (interrupted) run.
     let _ = api.lambda(hyper::Method::DELETE, &path, &json!({})).await;
     api.lambda(
         hyper::Method::POST,
@@ -89,13 +99,13 @@ async fn create_function(api: &Api, runtime: &str) -> Result<std::path::PathBuf>
             "Runtime": runtime,
             "Role": "arn:aws:iam::123456789012:role/baton-loadbench",
             "Handler": "app.handler",
-            "Code": {"S3Bucket": "hot-reload", "S3Key": folder.to_string_lossy()},
+            "Code": {"ZipFile": package()?},
             "Timeout": 30,
         }),
     )
     .await
     .context("CreateFunction")?;
-    Ok(folder)
+    Ok(())
 }
 
 /// `count` cold starts: a configuration change, then one timed Invoke.
@@ -119,7 +129,7 @@ async fn cold_starts(api: &Api, count: u64) -> Result<Vec<Duration>> {
 }
 
 pub(crate) async fn run(api: &Api, args: &Args) -> Result<Value> {
-    let folder = create_function(api, &args.runtime).await?;
+    create_function(api, &args.runtime).await?;
     let result = measure(api, args).await;
     let _ = api
         .lambda(
@@ -128,7 +138,6 @@ pub(crate) async fn run(api: &Api, args: &Args) -> Result<Value> {
             &json!({}),
         )
         .await;
-    let _ = std::fs::remove_dir_all(&folder);
     result
 }
 
