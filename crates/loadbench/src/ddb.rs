@@ -203,6 +203,18 @@ mod tests {
     }
 
     #[test]
+    fn first_draws_of_consecutive_seeds_spread() {
+        // How `phase` picks keys: one fresh generator per (worker, request).
+        let mut seen = [0u32; 10];
+        for w in 0..4u64 {
+            for i in 0..2_500u64 {
+                seen[Rng::new((w << 40) ^ i ^ 0x5EED).below(10) as usize] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| n > 800), "{seen:?}");
+    }
+
+    #[test]
     fn items_have_the_requested_size() {
         let v = item(3, 1, 100);
         assert_eq!(v["pk"]["S"], "item-00000003");
