@@ -10,7 +10,17 @@
 //! - `loop`: one STANDARD execution of a Pass→Choice loop; state
 //!   transitions/s inside that one execution.
 //!
+//! - `ddb-get` / `ddb-put`: DynamoDB GetItem / PutItem (AWS JSON 1.0,
+//!   `X-Amz-Target: DynamoDB_20120810.*`) on a table the bench creates and
+//!   fills (`--items`); operations/s and per-request latency
+//!   (see [`ddb`]).
+//! - `lambda-invoke`: Lambda Invoke of a trivial Python function through
+//!   the Lambda API (see [`lambda`]).
+//!
 //! Prints a table and then one JSON line (prefixed `JSON `) for scripts.
+
+mod ddb;
+mod lambda;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,10 +37,13 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-enum Scenario {
+pub(crate) enum Scenario {
     Standard,
     Sync,
     Loop,
+    DdbGet,
+    DdbPut,
+    LambdaInvoke,
 }
 
 impl Scenario {
@@ -39,13 +52,16 @@ impl Scenario {
             Scenario::Standard => "standard",
             Scenario::Sync => "sync",
             Scenario::Loop => "loop",
+            Scenario::DdbGet => "ddb-get",
+            Scenario::DdbPut => "ddb-put",
+            Scenario::LambdaInvoke => "lambda-invoke",
         }
     }
 }
 
 #[derive(Parser, Debug)]
 #[command(about = "Load benchmark against a running `baton serve`")]
-struct Args {
+pub(crate) struct Args {
     /// Where `baton serve` listens.
     #[arg(long, default_value = "http://127.0.0.1:4566")]
     endpoint: String,
@@ -73,11 +89,24 @@ struct Args {
     /// the 25,000-event history cap.
     #[arg(long, default_value_t = 6000)]
     iterations: u64,
+    /// `ddb-get`/`ddb-put`: distinct items (keys) the requests spread over;
+    /// `ddb-get` writes them first.
+    #[arg(long, default_value_t = 10_000)]
+    items: u64,
+    /// `ddb-get`/`ddb-put`: bytes of the `payload` string attribute per item.
+    #[arg(long, default_value_t = 100)]
+    item_bytes: usize,
+    /// `lambda-invoke`: the Python runtime name of the bench function.
+    #[arg(long, default_value = "python3.12")]
+    runtime: String,
+    /// `lambda-invoke`: cold starts to measure before the warm phase.
+    #[arg(long, default_value_t = 5)]
+    cold: u64,
 }
 
 /// A Step Functions client over a pooled hyper connection set.
 #[derive(Clone)]
-struct Api {
+pub(crate) struct Api {
     client: Client<HttpConnector, Full<Bytes>>,
     uri: hyper::Uri,
 }
@@ -98,31 +127,46 @@ impl Api {
         Ok(Api { client, uri })
     }
 
-    /// One API call; a non-2xx answer is an error carrying AWS's error body.
+    /// One Step Functions call; a non-2xx answer is an error carrying AWS's
+    /// error body.
     async fn call(&self, operation: &str, body: &Value) -> Result<Value> {
+        let bytes = self
+            .post_json(
+                &format!("AWSStepFunctions.{operation}"),
+                Bytes::from(serde_json::to_vec(body)?),
+            )
+            .await?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{operation}: response not JSON"))
+    }
+
+    /// POSTs an AWS JSON 1.0 body with `X-Amz-Target: target` to `/` and
+    /// returns the 2xx answer's body; otherwise an error with AWS's body.
+    async fn post_json(&self, target: &str, body: Bytes) -> Result<Bytes> {
         let request = hyper::Request::post(self.uri.clone())
             .header(CONTENT_TYPE, "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("AWSStepFunctions.{operation}"))
-            .body(Full::new(Bytes::from(serde_json::to_vec(body)?)))?;
+            .header("x-amz-target", target)
+            .body(Full::new(body))?;
+        self.send(request, target).await
+    }
+
+    /// Sends a request; a non-2xx answer is an error carrying its body.
+    async fn send(&self, request: hyper::Request<Full<Bytes>>, what: &str) -> Result<Bytes> {
         let response = self
             .client
             .request(request)
             .await
-            .with_context(|| format!("{operation}: request failed"))?;
+            .with_context(|| format!("{what}: request failed"))?;
         let status = response.status();
         let bytes = response
             .into_body()
             .collect()
             .await
-            .with_context(|| format!("{operation}: reading the response"))?
+            .with_context(|| format!("{what}: reading the response"))?
             .to_bytes();
         if !status.is_success() {
-            bail!(
-                "{operation}: HTTP {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            );
+            bail!("{what}: HTTP {status}: {}", String::from_utf8_lossy(&bytes));
         }
-        serde_json::from_slice(&bytes).with_context(|| format!("{operation}: response not JSON"))
+        Ok(bytes)
     }
 
     /// CreateStateMachine, idempotent for an identical definition.
@@ -177,7 +221,7 @@ fn choice_loop(iterations: u64) -> Value {
 
 /// When a phase of workers stops.
 #[derive(Clone)]
-enum Stop {
+pub(crate) enum Stop {
     At(Instant),
     Count(Arc<AtomicU64>, u64),
 }
@@ -193,7 +237,7 @@ impl Stop {
 }
 
 #[derive(Default)]
-struct PhaseResult {
+pub(crate) struct PhaseResult {
     latencies: Vec<Duration>,
     errors: u64,
     first_error: Option<String>,
@@ -289,6 +333,128 @@ async fn phase(
     }
     total.elapsed = began.elapsed();
     total
+}
+
+/// Runs `concurrency` workers, each calling `op(worker, i)` for i = 0, 1, …
+/// until `stop`; every `Ok` is one measured latency. Stops early when the
+/// first 20 calls of a worker all fail (a broken setup, not load).
+pub(crate) async fn phase_ops<F, Fut>(concurrency: usize, stop: Stop, op: F) -> PhaseResult
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send + 'static,
+{
+    let began = Instant::now();
+    let abort = Arc::new(AtomicBool::new(false));
+    let op = Arc::new(op);
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let stop = stop.clone();
+        let abort = Arc::clone(&abort);
+        let op = Arc::clone(&op);
+        workers.push(tokio::spawn(async move {
+            let mut r = PhaseResult::default();
+            let mut i = 0u64;
+            while !abort.load(Ordering::Relaxed) && stop.claim() {
+                let t0 = Instant::now();
+                match op(w, i).await {
+                    Ok(()) => r.latencies.push(t0.elapsed()),
+                    Err(e) => {
+                        r.errors += 1;
+                        r.first_error.get_or_insert_with(|| format!("{e:#}"));
+                        if r.latencies.is_empty() && r.errors >= 20 {
+                            abort.store(true, Ordering::Relaxed);
+                        }
+                    }
+                }
+                i += 1;
+            }
+            r
+        }));
+    }
+    let mut total = PhaseResult::default();
+    for w in workers {
+        match w.await {
+            Ok(r) => {
+                total.latencies.extend(r.latencies);
+                total.errors += r.errors;
+                if total.first_error.is_none() {
+                    total.first_error = r.first_error;
+                }
+            }
+            Err(e) => {
+                total.errors += 1;
+                total.first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    total.elapsed = began.elapsed();
+    total
+}
+
+/// Prints and returns the summary of a `phase_ops` run (operations/s and
+/// latency percentiles in ms).
+pub(crate) fn report_ops(label: &str, args: &Args, mut r: PhaseResult, extra: Value) -> Value {
+    r.latencies.sort_unstable();
+    let n = r.latencies.len() as u64;
+    let secs = r.elapsed.as_secs_f64();
+    let rate = n as f64 / secs;
+    let (p50, p90, p99) = (
+        percentile(&r.latencies, 0.50),
+        percentile(&r.latencies, 0.90),
+        percentile(&r.latencies, 0.99),
+    );
+    let max = r
+        .latencies
+        .last()
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
+    let mean = if n > 0 {
+        r.latencies.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / n as f64
+    } else {
+        f64::NAN
+    };
+    println!(
+        "scenario {}  concurrency {}  measured {:.2} s  endpoint {}",
+        args.scenario.name(),
+        args.concurrency,
+        secs,
+        args.endpoint
+    );
+    println!(
+        "{:>10} {:>7} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        label, "errors", "ops/s", "mean ms", "p50 ms", "p90 ms", "p99 ms", "max ms"
+    );
+    println!(
+        "{n:>10} {:>7} {rate:>12.1} {mean:>9.3} {p50:>9.3} {p90:>9.3} {p99:>9.3} {max:>9.3}",
+        r.errors
+    );
+    if let Some(e) = &r.first_error {
+        println!("first error: {e}");
+    }
+    let mut out = json!({
+        "scenario": args.scenario.name(),
+        "concurrency": args.concurrency,
+        "seconds": round3(secs),
+        "operations": n,
+        "errors": r.errors,
+        "ops_per_s": round3(rate),
+        "mean_ms": round3(mean),
+        "p50_ms": round3(p50),
+        "p90_ms": round3(p90),
+        "p99_ms": round3(p99),
+        "max_ms": round3(max),
+    });
+    if let (Value::Object(o), Value::Object(e)) = (&mut out, extra) {
+        o.extend(e);
+    }
+    out
+}
+
+/// The stop condition of a measured phase (`--count` or `--duration`).
+pub(crate) fn measured_stop(args: &Args) -> Stop {
+    match args.count {
+        Some(n) => Stop::Count(Arc::new(AtomicU64::new(0)), n),
+        None => Stop::At(Instant::now() + Duration::from_secs_f64(args.duration)),
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -412,7 +578,7 @@ async fn run_executions(api: &Api, args: &Args) -> Result<Value> {
     }))
 }
 
-fn round3(x: f64) -> f64 {
+pub(crate) fn round3(x: f64) -> f64 {
     if x.is_finite() {
         (x * 1000.0).round() / 1000.0
     } else {
@@ -513,7 +679,9 @@ async fn main() -> Result<()> {
     let api = Api::new(&args.endpoint, args.concurrency.max(1))?;
     let summary = match args.scenario {
         Scenario::Loop => run_loop(&api, &args).await?,
-        _ => run_executions(&api, &args).await?,
+        Scenario::DdbGet | Scenario::DdbPut => ddb::run(&api, &args).await?,
+        Scenario::LambdaInvoke => lambda::run(&api, &args).await?,
+        Scenario::Standard | Scenario::Sync => run_executions(&api, &args).await?,
     };
     println!("JSON {summary}");
     Ok(())

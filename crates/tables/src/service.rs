@@ -1562,12 +1562,12 @@ impl Tables {
                 }
             }
         }
-        for (def, pos, item) in writes {
-            match item {
-                Some(item) => self.storage.put(def, pos, &item)?,
-                None => self.storage.delete(def, pos)?,
-            }
-        }
+        // All or nothing, also across a crash: one storage transaction.
+        let writes: Vec<crate::storage::Write<'_>> = writes
+            .iter()
+            .map(|(def, pos, item)| (*def, *pos, item.as_ref()))
+            .collect();
+        self.storage.apply(&writes)?;
         Ok(json!({}))
     }
 

@@ -48,6 +48,9 @@ pub trait Storage: Send + Sync {
     fn put(&self, def: &TableDef, pos: &Pos, item: &Item) -> Result<()>;
     /// Removes an item and its index entries, atomically.
     fn delete(&self, def: &TableDef, pos: &Pos) -> Result<()>;
+    /// Several puts (`Some`) and deletes (`None`) as one atomic step: after
+    /// a crash either all of them are stored or none (TransactWriteItems).
+    fn apply(&self, writes: &[Write<'_>]) -> Result<()>;
     /// The items of one partition of the table (`index` = None) or of an
     /// index, in ascending sort order (ties by primary position).
     fn partition(&self, table: &str, index: Option<&str>, hash: &[u8]) -> Result<Vec<Found>>;
@@ -56,6 +59,10 @@ pub trait Storage: Send + Sync {
     fn count(&self, table: &str) -> Result<u64>;
 }
 
+/// One write of [`Storage::apply`]: the item to store at `pos`, or `None`
+/// to delete it.
+pub type Write<'a> = (&'a TableDef, &'a Pos, Option<&'a Item>);
+
 type IndexKey = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
 
 #[derive(Default)]
@@ -63,6 +70,41 @@ struct MemTable {
     def: Option<TableDef>,
     items: BTreeMap<Pos, Item>,
     indexes: HashMap<String, BTreeMap<IndexKey, ()>>,
+}
+
+impl MemTable {
+    fn put(&mut self, def: &TableDef, pos: &Pos, item: &Item) {
+        if let Some(old) = self.items.get(pos) {
+            for (ix, p) in def.index_positions(old) {
+                self.indexes.entry(ix).or_default().remove(&(
+                    p.0,
+                    p.1,
+                    pos.0.clone(),
+                    pos.1.clone(),
+                ));
+            }
+        }
+        for (ix, p) in def.index_positions(item) {
+            self.indexes
+                .entry(ix)
+                .or_default()
+                .insert((p.0, p.1, pos.0.clone(), pos.1.clone()), ());
+        }
+        self.items.insert(pos.clone(), item.clone());
+    }
+
+    fn delete(&mut self, def: &TableDef, pos: &Pos) {
+        if let Some(old) = self.items.remove(pos) {
+            for (ix, p) in def.index_positions(&old) {
+                self.indexes.entry(ix).or_default().remove(&(
+                    p.0,
+                    p.1,
+                    pos.0.clone(),
+                    pos.1.clone(),
+                ));
+            }
+        }
+    }
 }
 
 /// Everything in memory (`baton serve --in-memory`, tests).
@@ -125,38 +167,29 @@ impl Storage for MemoryStorage {
 
     fn put(&self, def: &TableDef, pos: &Pos, item: &Item) -> Result<()> {
         let mut tables = lock(&self.tables);
-        let Some(t) = tables.get_mut(&def.name) else {
-            return Ok(());
-        };
-        if let Some(old) = t.items.get(pos) {
-            for (ix, p) in def.index_positions(old) {
-                t.indexes
-                    .entry(ix)
-                    .or_default()
-                    .remove(&(p.0, p.1, pos.0.clone(), pos.1.clone()));
-            }
+        if let Some(t) = tables.get_mut(&def.name) {
+            t.put(def, pos, item);
         }
-        for (ix, p) in def.index_positions(item) {
-            t.indexes
-                .entry(ix)
-                .or_default()
-                .insert((p.0, p.1, pos.0.clone(), pos.1.clone()), ());
-        }
-        t.items.insert(pos.clone(), item.clone());
         Ok(())
     }
 
     fn delete(&self, def: &TableDef, pos: &Pos) -> Result<()> {
         let mut tables = lock(&self.tables);
-        let Some(t) = tables.get_mut(&def.name) else {
-            return Ok(());
-        };
-        if let Some(old) = t.items.remove(pos) {
-            for (ix, p) in def.index_positions(&old) {
-                t.indexes
-                    .entry(ix)
-                    .or_default()
-                    .remove(&(p.0, p.1, pos.0.clone(), pos.1.clone()));
+        if let Some(t) = tables.get_mut(&def.name) {
+            t.delete(def, pos);
+        }
+        Ok(())
+    }
+
+    fn apply(&self, writes: &[Write<'_>]) -> Result<()> {
+        // One lock for all: no reader sees half of the writes.
+        let mut tables = lock(&self.tables);
+        for (def, pos, item) in writes {
+            if let Some(t) = tables.get_mut(&def.name) {
+                match item {
+                    Some(item) => t.put(def, pos, item),
+                    None => t.delete(def, pos),
+                }
             }
         }
         Ok(())
@@ -252,6 +285,35 @@ impl SqliteStorage {
     }
 }
 
+/// An item write and its index entries, inside the caller's transaction.
+fn put_in(conn: &Connection, def: &TableDef, pos: &Pos, item: &Item) -> Result<()> {
+    conn.prepare_cached("DELETE FROM index_entries WHERE tbl = ?1 AND ph = ?2 AND pr = ?3")?
+        .execute(params![def.name, pos.0, pos.1])?;
+    conn.prepare_cached("INSERT OR REPLACE INTO items (tbl, h, r, item) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![
+            def.name,
+            pos.0,
+            pos.1,
+            item_to_json(item).to_string()
+        ])?;
+    for (ix, p) in def.index_positions(item) {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO index_entries (tbl, ix, h, r, ph, pr) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![def.name, ix, p.0, p.1, pos.0, pos.1])?;
+    }
+    Ok(())
+}
+
+/// An item removal and its index entries, inside the caller's transaction.
+fn delete_in(conn: &Connection, def: &TableDef, pos: &Pos) -> Result<()> {
+    conn.prepare_cached("DELETE FROM index_entries WHERE tbl = ?1 AND ph = ?2 AND pr = ?3")?
+        .execute(params![def.name, pos.0, pos.1])?;
+    conn.prepare_cached("DELETE FROM items WHERE tbl = ?1 AND h = ?2 AND r = ?3")?
+        .execute(params![def.name, pos.0, pos.1])?;
+    Ok(())
+}
+
 impl Storage for SqliteStorage {
     fn create_table(&self, def: &TableDef) -> Result<bool> {
         let conn = lock(&self.conn);
@@ -321,36 +383,22 @@ impl Storage for SqliteStorage {
     }
 
     fn put(&self, def: &TableDef, pos: &Pos, item: &Item) -> Result<()> {
-        let mut conn = lock(&self.conn);
-        let tx = conn.transaction()?;
-        tx.prepare_cached("DELETE FROM index_entries WHERE tbl = ?1 AND ph = ?2 AND pr = ?3")?
-            .execute(params![def.name, pos.0, pos.1])?;
-        tx.prepare_cached(
-            "INSERT OR REPLACE INTO items (tbl, h, r, item) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![
-            def.name,
-            pos.0,
-            pos.1,
-            item_to_json(item).to_string()
-        ])?;
-        for (ix, p) in def.index_positions(item) {
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO index_entries (tbl, ix, h, r, ph, pr) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![def.name, ix, p.0, p.1, pos.0, pos.1])?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.apply(&[(def, pos, Some(item))])
     }
 
     fn delete(&self, def: &TableDef, pos: &Pos) -> Result<()> {
+        self.apply(&[(def, pos, None)])
+    }
+
+    fn apply(&self, writes: &[Write<'_>]) -> Result<()> {
         let mut conn = lock(&self.conn);
         let tx = conn.transaction()?;
-        tx.prepare_cached("DELETE FROM index_entries WHERE tbl = ?1 AND ph = ?2 AND pr = ?3")?
-            .execute(params![def.name, pos.0, pos.1])?;
-        tx.prepare_cached("DELETE FROM items WHERE tbl = ?1 AND h = ?2 AND r = ?3")?
-            .execute(params![def.name, pos.0, pos.1])?;
+        for (def, pos, item) in writes {
+            match item {
+                Some(item) => put_in(&tx, def, pos, item)?,
+                None => delete_in(&tx, def, pos)?,
+            }
+        }
         tx.commit()?;
         Ok(())
     }
