@@ -41,6 +41,8 @@ awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "cargo tests: %d
 
 step "end-to-end: real clients (boto3, aws CLI) against baton serve: Step Functions, Lambda, DynamoDB, SNS (SMTP, HTTP signatures), auth, crash tests"
 cargo build --release --quiet -p baton
+# The README's commands go through `cargo run`: it must pick the baton binary.
+cargo run --release --quiet -- validate examples/lottery/lottery.asl.json > /dev/null
 python -m pytest -q tests/e2e --ignore=tests/e2e/test_lottery.py
 
 step "end-to-end: the seed's lottery tutorial (examples/lottery/run-with-aws-cli.sh and baton demo, clean data dirs)"
