@@ -549,16 +549,7 @@ impl Engine {
                 });
             }
             if status != Status::Running {
-                let mut record = guard.record.clone();
-                close_record(&mut record, &status, now);
-                batch.push(Write::CloseExecution {
-                    execution_arn: execution_arn.to_string(),
-                    status: record.status,
-                    output: record.output,
-                    error: record.error,
-                    cause: record.cause,
-                    stop_date: now,
-                });
+                batch.push(close_write(&guard.record, &status, now));
             }
             self.commit(batch).await?;
         }
@@ -847,17 +838,8 @@ impl Engine {
         if status != Status::Running {
             // The journal ends in a closing step whose close was not stored.
             let now = self.now();
-            let mut closed = record.clone();
-            close_record(&mut closed, &status, now);
-            self.commit(vec![Write::CloseExecution {
-                execution_arn: record.arn.clone(),
-                status: closed.status,
-                output: closed.output,
-                error: closed.error,
-                cause: closed.cause,
-                stop_date: now,
-            }])
-            .await?;
+            self.commit(vec![close_write(&record, &status, now)])
+                .await?;
             self.close(&record.arn, &mut guard, status, now);
             return Ok(());
         }
@@ -1016,16 +998,7 @@ impl Engine {
         ];
         if status != Status::Running {
             // Ended again at once (a Fail state fails again).
-            let mut closed = reopened.clone();
-            close_record(&mut closed, &status, now);
-            batch.push(Write::CloseExecution {
-                execution_arn: execution_arn.to_string(),
-                status: closed.status,
-                output: closed.output,
-                error: closed.error,
-                cause: closed.cause,
-                stop_date: now,
-            });
+            batch.push(close_write(&reopened, &status, now));
         }
         if let Err(e) = self.commit(batch).await {
             lock(&self.inner.live).remove(execution_arn);
@@ -1241,6 +1214,20 @@ struct Replayed {
     tasks: HashMap<TaskId, TaskRequest>,
     /// Tasks a worker took or a callback request went out for.
     started: HashSet<TaskId>,
+}
+
+/// The store write that closes `record` with `status` at `now`.
+fn close_write(record: &ExecutionRecord, status: &Status, now: Millis) -> Write {
+    let mut closed = record.clone();
+    close_record(&mut closed, status, now);
+    Write::CloseExecution {
+        execution_arn: closed.arn,
+        status: closed.status,
+        output: closed.output,
+        error: closed.error,
+        cause: closed.cause,
+        stop_date: now,
+    }
 }
 
 /// Writes the final status into a record.
