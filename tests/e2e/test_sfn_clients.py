@@ -174,3 +174,53 @@ def test_redrive_a_failed_execution(sfn):
         sfn.redrive_execution(executionArn=run)
     assert e.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
     assert "SUCCEEDED" in e.value.response["Error"]["Message"]
+
+
+def test_map_run_apis_through_boto3_and_the_cli(server, sfn):
+    """A Distributed Map's Map Run, watched and steered while it runs:
+    ListMapRuns, DescribeMapRun, UpdateMapRun (more concurrency), the child
+    executions through ListExecutions(mapRunArn), then the closed run."""
+    activity = sfn.create_activity(name="item")["activityArn"]
+    definition = json.dumps({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "Label": "Rows", "MaxConcurrency": 1, "ToleratedFailureCount": 1, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}}}}})
+    arn = sfn.create_state_machine(name="rows", definition=definition, roleArn=ROLE)["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=arn, input="[1, 2, 3, 4]")["executionArn"]
+
+    runs = sfn.list_map_runs(executionArn=run)["mapRuns"]
+    assert len(runs) == 1 and runs[0]["executionArn"] == run
+    assert runs[0]["stateMachineArn"] == f"{arn}/Rows"
+    map_run = runs[0]["mapRunArn"]
+    d = sfn.describe_map_run(mapRunArn=map_run)
+    assert d["status"] == "RUNNING" and d["maxConcurrency"] == 1 and d["toleratedFailureCount"] == 1
+    assert d["itemCounts"]["total"] == 4 and d["itemCounts"]["pending"] == 3
+    assert d["executionCounts"]["running"] == 1
+
+    first = sfn.get_activity_task(activityArn=activity, workerName="w")
+    sfn.send_task_failure(taskToken=first["taskToken"], error="Bad", cause="row 1")
+    sfn.update_map_run(mapRunArn=map_run, maxConcurrency=3)
+    assert sfn.describe_map_run(mapRunArn=map_run)["executionCounts"]["running"] == 3
+    for _ in range(3):
+        task = sfn.get_activity_task(activityArn=activity, workerName="w")
+        sfn.send_task_success(taskToken=task["taskToken"], output=task["input"])
+    done = wait_status(sfn, run)
+    assert done["status"] == "SUCCEEDED"
+
+    d = sfn.describe_map_run(mapRunArn=map_run)
+    assert d["status"] == "SUCCEEDED" and d["maxConcurrency"] == 3 and "stopDate" in d
+    assert d["executionCounts"]["succeeded"] == 3 and d["executionCounts"]["failed"] == 1
+    children = sfn.list_executions(mapRunArn=map_run)["executions"]
+    assert len(children) == 4 and all(c["mapRunArn"] == map_run for c in children)
+    assert all(c["executionArn"].startswith(f"arn:aws:states:{REGION}:{ACCOUNT}:execution:rows/Rows:") for c in children)
+    failed = sfn.list_executions(mapRunArn=map_run, statusFilter="FAILED")["executions"]
+    assert len(failed) == 1
+    with pytest.raises(ClientError) as e:
+        sfn.update_map_run(mapRunArn=map_run, maxConcurrency=5)
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+
+    # The aws CLI reads the same Map Run.
+    cli = json.loads(aws_cli(server.url, "stepfunctions", "describe-map-run", "--map-run-arn", map_run).stdout)
+    assert cli["itemCounts"]["total"] == 4 and cli["status"] == "SUCCEEDED"
+    listed = json.loads(aws_cli(server.url, "stepfunctions", "list-executions", "--map-run-arn", map_run).stdout)
+    assert len(listed["executions"]) == 4

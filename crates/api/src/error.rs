@@ -115,16 +115,6 @@ impl ApiError {
         )
     }
 
-    /// Operations in the model that Baton does not implement yet: a clear
-    /// 400 rather than `UnknownOperationException`, which would suggest a
-    /// client bug.
-    pub fn unsupported(operation: &str) -> Self {
-        Self::sfn(
-            "UnsupportedOperation",
-            format!("Baton does not support the Step Functions operation {operation} yet"),
-        )
-    }
-
     pub fn invalid_arn(reason: impl std::fmt::Display) -> Self {
         Self::sfn("InvalidArn", format!("Invalid Arn: '{reason}'"))
     }

@@ -310,6 +310,36 @@ impl Params {
         }
     }
 
+    /// A floating-point member within `min..=max`.
+    pub fn float(&mut self, name: &str, min: f64, max: f64) -> Option<f64> {
+        match self.value(name).cloned() {
+            None => None,
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(f) if f < min => {
+                    self.violation(
+                        name,
+                        Some(f.to_string()),
+                        &format!("Member must have value greater than or equal to {min}"),
+                    );
+                    None
+                }
+                Some(f) if f > max => {
+                    self.violation(
+                        name,
+                        Some(f.to_string()),
+                        &format!("Member must have value less than or equal to {max}"),
+                    );
+                    None
+                }
+                other => other,
+            },
+            Some(_) => {
+                self.wrong_type(name, "a number");
+                None
+            }
+        }
+    }
+
     /// A page size (`maxResults`, 0..=`max`); 0 or absent means `default`.
     pub fn page_size(&mut self, name: &str, max: i64, default: usize) -> usize {
         match self.int(name, 0, max) {

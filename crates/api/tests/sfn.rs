@@ -132,9 +132,120 @@ async fn unknown_targets_are_unknown_operations() {
             "com.amazon.coral.service#UnknownOperationException"
         );
     }
-    let (name, msg) = err(&app, "DescribeMapRun", json!({})).await;
-    assert_eq!(name, "UnsupportedOperation");
-    assert!(msg.contains("DescribeMapRun"), "{msg}");
+}
+
+/// DescribeMapRun, ListMapRuns, ListExecutions(mapRunArn) and UpdateMapRun
+/// on a Distributed Map that has finished, and their errors.
+#[tokio::test]
+async fn map_runs_are_described_listed_and_guarded() {
+    let app = app().await;
+    let sm = create(
+        &app,
+        "fan",
+        r#"{"StartAt":"M","States":{"M":{"Type":"Map","Label":"Each","End":true,"ToleratedFailurePercentage":10,
+            "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+              "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#,
+    )
+    .await;
+    let started = ok(
+        &app,
+        "StartExecution",
+        json!({"stateMachineArn": sm, "input": "[1,2,3]"}),
+    )
+    .await;
+    let exec = started["executionArn"].as_str().unwrap();
+    wait_closed(&app, exec).await;
+    let runs = ok(&app, "ListMapRuns", json!({"executionArn": exec})).await;
+    assert_eq!(runs["mapRuns"].as_array().unwrap().len(), 1);
+    let run = &runs["mapRuns"][0];
+    let run_arn = run["mapRunArn"].as_str().unwrap();
+    assert!(run_arn.contains(":mapRun:fan/Each:"), "{run_arn}");
+    assert_eq!(run["stateMachineArn"], format!("{sm}/Each"));
+    let d = ok(&app, "DescribeMapRun", json!({"mapRunArn": run_arn})).await;
+    assert_eq!(d["executionArn"], exec);
+    assert_eq!(d["status"], "SUCCEEDED");
+    assert_eq!(d["toleratedFailurePercentage"], 10.0);
+    assert_eq!(d["maxConcurrency"], 0);
+    assert_eq!(d["itemCounts"]["total"], 3);
+    assert_eq!(d["itemCounts"]["succeeded"], 3);
+    assert_eq!(d["executionCounts"]["succeeded"], 3);
+    assert!(d["stopDate"].is_number());
+    let children = ok(
+        &app,
+        "ListExecutions",
+        json!({"mapRunArn": run_arn, "maxResults": 2}),
+    )
+    .await;
+    let page = children["executions"].as_array().unwrap();
+    assert_eq!(page.len(), 2);
+    assert_eq!(page[0]["mapRunArn"], run_arn);
+    assert_eq!(page[0]["status"], "SUCCEEDED");
+    assert!(
+        page[0]["executionArn"]
+            .as_str()
+            .unwrap()
+            .contains(":execution:fan/Each:")
+    );
+    let rest = ok(
+        &app,
+        "ListExecutions",
+        json!({"mapRunArn": run_arn, "nextToken": children["nextToken"]}),
+    )
+    .await;
+    assert_eq!(rest["executions"].as_array().unwrap().len(), 1);
+    assert!(rest.get("nextToken").is_none());
+    let failed = ok(
+        &app,
+        "ListExecutions",
+        json!({"mapRunArn": run_arn, "statusFilter": "FAILED"}),
+    )
+    .await;
+    assert!(failed["executions"].as_array().unwrap().is_empty());
+
+    let (name, _) = err(
+        &app,
+        "UpdateMapRun",
+        json!({"mapRunArn": run_arn, "maxConcurrency": 3}),
+    )
+    .await;
+    assert_eq!(name, "ValidationException");
+    let (status, v) = call(&app, "UpdateMapRun", json!({"mapRunArn": run_arn})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(v["reason"], "MISSING_REQUIRED_PARAMETER");
+    let (status, v) = call(
+        &app,
+        "UpdateMapRun",
+        json!({"mapRunArn": run_arn, "toleratedFailureCount": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(v["reason"], "CANNOT_UPDATE_COMPLETED_MAP_RUN");
+    let (name, _) = err(
+        &app,
+        "UpdateMapRun",
+        json!({"mapRunArn": run_arn, "toleratedFailurePercentage": 100.5}),
+    )
+    .await;
+    assert_eq!(name, "ValidationException");
+    let unknown = format!("{}0", &run_arn[..run_arn.len() - 1]);
+    let (status, v) = call(&app, "DescribeMapRun", json!({"mapRunArn": unknown})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        v["__type"].as_str().unwrap().ends_with("#ResourceNotFound"),
+        "{v}"
+    );
+    assert_eq!(v["resourceName"], unknown);
+    let (name, _) = err(&app, "DescribeMapRun", json!({"mapRunArn": exec})).await;
+    assert_eq!(name, "InvalidArn");
+    let (name, _) = err(
+        &app,
+        "ListMapRuns",
+        json!({"executionArn": format!("{exec}-nope")}),
+    )
+    .await;
+    assert_eq!(name, "ExecutionDoesNotExist");
+    let (name, _) = err(&app, "ListExecutions", json!({"mapRunArn": unknown})).await;
+    assert_eq!(name, "ResourceNotFound");
 }
 
 #[tokio::test]

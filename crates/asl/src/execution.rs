@@ -21,6 +21,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{Failure, names};
 use crate::expr::{self, Env, ExprFailure};
 use crate::history::{Details, EventType, HistoryEvent, Millis, details, to_json_text};
+use crate::map_run::{ChildStatus, MapRun, MapRunStatus, MapRunUpdate};
 use crate::model::{
     BlockId, Catcher, ErrorText, Machine, Number, QueryLanguage, ResultPath, Retrier, Seconds,
     State, StateId, StateKind, Transition, Wait,
@@ -123,6 +124,12 @@ pub enum Signal {
     /// from its unsuccessful states (ignored unless the execution has ended
     /// unsuccessfully).
     Redrive,
+    /// `UpdateMapRun`: new concurrency and failure tolerance for a running
+    /// Map Run (ignored once it has closed).
+    UpdateMapRun {
+        map_run_arn: String,
+        update: MapRunUpdate,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -252,10 +259,37 @@ struct ChildrenWait {
     /// Distributed Map: the Map Run's `MapRunStarted` event; children run as
     /// child executions whose events stay out of this history.
     map_run: Option<u64>,
+    /// Distributed Map: the Map Run's index in [`Execution::map_runs`].
+    run: Option<usize>,
     /// How many children may run at once.
     concurrency: usize,
     /// Children that failed or were aborted: what a redrive runs again.
     unsuccessful: Vec<(usize, FrameId)>,
+}
+
+impl ChildrenWait {
+    /// Whether a Map's failed iterations stay within its
+    /// ToleratedFailureCount or ToleratedFailurePercentage.
+    fn within_tolerance(&self) -> bool {
+        if !self.is_map {
+            return false;
+        }
+        let total = self.inputs.len().max(1) as f64;
+        let by_count = self
+            .tolerated_count
+            .is_some_and(|c| self.failed as u64 <= c);
+        let by_pct = self
+            .tolerated_percentage
+            .is_some_and(|p| (self.failed as f64) * 100.0 / total <= p);
+        by_count || by_pct
+    }
+}
+
+/// A Map Run's seed for naming its children, taken from its ARN's UUID.
+fn name_seed_of(map_run_arn: &str) -> u64 {
+    map_run_arn.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 impl Resume {
@@ -331,6 +365,8 @@ pub struct Execution {
     redrive_time: Option<Millis>,
     /// JSON size of every variable in every live scope.
     var_bytes: usize,
+    /// Every Map Run a Distributed Map state started, in start order.
+    map_runs: Vec<MapRun>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -365,6 +401,7 @@ impl Execution {
             now,
             redrive_time: None,
             var_bytes: 0,
+            map_runs: Vec::new(),
         };
         let started = details::execution_started(&input, &exec.info.role_arn);
         exec.push_event(0, EventType::ExecutionStarted, Some(started));
@@ -427,6 +464,11 @@ impl Execution {
         effects
     }
 
+    /// The Map Runs of this execution's Distributed Map states, oldest first.
+    pub fn map_runs(&self) -> &[MapRun] {
+        &self.map_runs
+    }
+
     /// Number of events recorded so far.
     pub fn event_count(&self) -> u64 {
         self.next_event_id - 1
@@ -451,6 +493,10 @@ impl Execution {
             Signal::TimerFired(id) => self.timer_fired(id),
             Signal::Stop { error, cause } => self.abort(Failure { error, cause }),
             Signal::Redrive => {}
+            Signal::UpdateMapRun {
+                map_run_arn,
+                update,
+            } => self.update_map_run(&map_run_arn, update),
             Signal::TaskStarted { task, worker } => self.task_started(task, worker),
             Signal::TaskSubmitted { task, output } => self.task_submitted(task, output),
             Signal::TaskHeartbeat { task } => self.task_heartbeat(task),
@@ -2029,6 +2075,7 @@ impl Execution {
                     tolerated_count: None,
                     tolerated_percentage: None,
                     map_run: None,
+                    run: None,
                     concurrency: n,
                     unsuccessful: Vec::new(),
                 };
@@ -2204,6 +2251,7 @@ impl Execution {
                     tolerated_count: tolerated_count.map(|c| c as u64),
                     tolerated_percentage,
                     map_run: None,
+                    run: None,
                     concurrency: 0,
                     unsuccessful: Vec::new(),
                 });
@@ -2219,6 +2267,20 @@ impl Execution {
                     let mut d = Map::new();
                     d.insert("mapRunArn".into(), json!(arn));
                     wait.map_run = Some(self.emit(fid, EventType::MapRunStarted, Some(d)));
+                    let labelled = format!("{}/{label}", self.info.state_machine_arn);
+                    let name_seed = name_seed_of(&arn);
+                    self.map_runs.push(MapRun::new(
+                        arn,
+                        labelled,
+                        name.to_string(),
+                        self.now,
+                        max_concurrency as u64,
+                        tolerated_percentage.unwrap_or(0.0),
+                        tolerated_count.map_or(0, |c| c as u64),
+                        n,
+                        name_seed,
+                    ));
+                    wait.run = Some(self.map_runs.len() - 1);
                 }
                 let limit = if max_concurrency == 0 {
                     n
@@ -2310,6 +2372,9 @@ impl Execution {
         let index = wait.next_index;
         wait.next_index += 1;
         let child_execution = wait.map_run.is_some();
+        if let Some(run) = wait.run {
+            self.map_runs[run].child_started(index, self.now);
+        }
         let started = if child_execution {
             0
         } else {
@@ -2403,6 +2468,13 @@ impl Execution {
         let machine = Arc::clone(&self.machine);
         let state = &machine.block(self.frames[parent].block).states[wait.active.state];
         let name = state.name.clone();
+        if let Some(run) = wait.run {
+            let status = match outcome {
+                Ok(_) => ChildStatus::Succeeded,
+                Err(_) => ChildStatus::Failed,
+            };
+            self.map_runs[run].child_ended(index, status, self.now);
+        }
         match outcome {
             Ok(output) => {
                 wait.outputs[index] = Some(output);
@@ -2434,16 +2506,7 @@ impl Execution {
                 wait.failed += 1;
                 wait.done += 1;
                 wait.unsuccessful.push((index, child));
-                let tolerated = wait.is_map && {
-                    let total = wait.inputs.len().max(1) as f64;
-                    let by_count = wait
-                        .tolerated_count
-                        .is_some_and(|c| wait.failed as u64 <= c);
-                    let by_pct = wait
-                        .tolerated_percentage
-                        .is_some_and(|p| (wait.failed as f64) * 100.0 / total <= p);
-                    by_count || by_pct
-                };
+                let tolerated = wait.within_tolerance();
                 if wait.map_run.is_none() {
                     if wait.is_map {
                         self.record(
@@ -2466,64 +2529,80 @@ impl Execution {
                         self.start_iteration(parent, &mut wait, m.processor, &name, child_last);
                     }
                 } else {
-                    // Abort the siblings, then fail the state.
-                    let anchor = self.frames[parent].last_event;
-                    let running = std::mem::take(&mut wait.running);
-                    for (i, f) in running {
-                        self.abort_frame(f, anchor);
-                        wait.unsuccessful.push((i, f));
-                        if wait.is_map && wait.map_run.is_none() {
-                            self.record(
-                                parent,
-                                anchor,
-                                EventType::MapIterationAborted,
-                                Some(details::map_iteration(&name, i)),
-                            );
-                        }
-                    }
-                    let failed_type = if wait.is_map {
-                        EventType::MapStateFailed
-                    } else {
-                        EventType::ParallelStateFailed
-                    };
-                    let failure = if wait.is_map
-                        && (wait.tolerated_count.is_some() || wait.tolerated_percentage.is_some())
-                    {
-                        Failure::new(
-                            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                            format!(
-                                "The specified tolerated failure threshold was exceeded for state {name}"
-                            ),
-                        )
-                    } else {
-                        failure
-                    };
-                    if let Some(run) = wait.map_run {
-                        let mut d = Map::new();
-                        d.extend(details::error(
-                            failure.error.as_deref(),
-                            failure.cause.as_deref(),
-                        ));
-                        self.frames[parent].last_event = run;
-                        self.emit(parent, EventType::MapRunFailed, Some(d));
-                    }
-                    let active = wait.active.clone();
-                    // Where a redrive resumes if the failure ends the frame
-                    // (a retry or catch below takes the frame elsewhere).
-                    self.frames[parent].redrive = Some(Resume::Children(wait));
-                    if failure.is_terminal() {
-                        self.emit(parent, failed_type, Details::None);
-                        self.end_frame(parent, Err(failure));
-                    } else {
-                        self.state_error(parent, active, failure, Some(failed_type));
-                    }
-                    self.runnable.push_back(parent);
+                    self.fail_children(parent, wait, failure);
                     return;
                 }
             }
         }
         self.frames[parent].step = Step::Children(wait);
         self.children_finished(parent);
+    }
+
+    /// A Parallel branch or Map iteration failed beyond what the state
+    /// tolerates: aborts the siblings still running, then fails the state
+    /// with `failure` (or `States.ExceedToleratedFailureThreshold` when the
+    /// Map sets a threshold).
+    fn fail_children(&mut self, parent: FrameId, mut wait: Box<ChildrenWait>, failure: Failure) {
+        let machine = Arc::clone(&self.machine);
+        let name = machine.block(self.frames[parent].block).states[wait.active.state]
+            .name
+            .clone();
+        // Abort the siblings, then fail the state.
+        let anchor = self.frames[parent].last_event;
+        let running = std::mem::take(&mut wait.running);
+        for (i, f) in running {
+            self.abort_frame(f, anchor);
+            wait.unsuccessful.push((i, f));
+            if let Some(run) = wait.run {
+                self.map_runs[run].child_ended(i, ChildStatus::Aborted, self.now);
+            }
+            if wait.is_map && wait.map_run.is_none() {
+                self.record(
+                    parent,
+                    anchor,
+                    EventType::MapIterationAborted,
+                    Some(details::map_iteration(&name, i)),
+                );
+            }
+        }
+        let failed_type = if wait.is_map {
+            EventType::MapStateFailed
+        } else {
+            EventType::ParallelStateFailed
+        };
+        let failure = if wait.is_map
+            && (wait.tolerated_count.is_some() || wait.tolerated_percentage.is_some())
+        {
+            Failure::new(
+                names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                format!("The specified tolerated failure threshold was exceeded for state {name}"),
+            )
+        } else {
+            failure
+        };
+        if let Some(run) = wait.map_run {
+            let mut d = Map::new();
+            d.extend(details::error(
+                failure.error.as_deref(),
+                failure.cause.as_deref(),
+            ));
+            self.frames[parent].last_event = run;
+            self.emit(parent, EventType::MapRunFailed, Some(d));
+        }
+        if let Some(run) = wait.run {
+            self.map_runs[run].end(MapRunStatus::Failed, self.now);
+        }
+        let active = wait.active.clone();
+        // Where a redrive resumes if the failure ends the frame
+        // (a retry or catch below takes the frame elsewhere).
+        self.frames[parent].redrive = Some(Resume::Children(wait));
+        if failure.is_terminal() {
+            self.emit(parent, failed_type, Details::None);
+            self.end_frame(parent, Err(failure));
+        } else {
+            self.state_error(parent, active, failure, Some(failed_type));
+        }
+        self.runnable.push_back(parent);
     }
 
     /// If every child has ended, completes the Parallel/Map state.
@@ -2542,6 +2621,9 @@ impl Execution {
         if let Some(run) = wait.map_run {
             self.frames[fid].last_event = run;
             self.emit(fid, EventType::MapRunSucceeded, Details::None);
+        }
+        if let Some(run) = wait.run {
+            self.map_runs[run].end(MapRunStatus::Succeeded, self.now);
         }
         let anchor = self.frames[fid].last_event;
         let ty = if wait.is_map {
@@ -2598,8 +2680,14 @@ impl Execution {
             }
             Step::Children(mut w) => {
                 let running = std::mem::take(&mut w.running);
-                for &(_, child) in &running {
+                for &(i, child) in &running {
                     self.abort_frame(child, anchor);
+                    if let Some(run) = w.run {
+                        self.map_runs[run].child_ended(i, ChildStatus::Aborted, self.now);
+                    }
+                }
+                if let Some(run) = w.run {
+                    self.map_runs[run].end(MapRunStatus::Aborted, self.now);
                 }
                 w.unsuccessful.extend(running);
                 let ty = if w.is_map {
@@ -2614,6 +2702,67 @@ impl Execution {
             Step::Done => None,
         };
         self.frames[fid].redrive = resume;
+    }
+
+    // ---- Map Runs -----------------------------------------------------------
+
+    /// `UpdateMapRun`: applies new settings to a running Map Run. More
+    /// concurrency starts waiting items at once; a lower failure tolerance
+    /// that the failures so far already exceed fails the Map state now.
+    fn update_map_run(&mut self, arn: &str, update: MapRunUpdate) {
+        let Some(run) = self.map_runs.iter().position(|r| r.arn == arn) else {
+            return;
+        };
+        if self.map_runs[run].status != MapRunStatus::Running {
+            return;
+        }
+        let Some(fid) = self
+            .frames
+            .iter()
+            .position(|f| matches!(&f.step, Step::Children(w) if w.run == Some(run)))
+        else {
+            return;
+        };
+        let Step::Children(mut wait) = std::mem::replace(&mut self.frames[fid].step, Step::Done)
+        else {
+            return;
+        };
+        let record = &mut self.map_runs[run];
+        if let Some(c) = update.max_concurrency {
+            record.max_concurrency = c;
+            wait.concurrency = if c == 0 {
+                wait.inputs.len()
+            } else {
+                (c as usize).min(wait.inputs.len())
+            };
+        }
+        if let Some(p) = update.tolerated_failure_percentage {
+            record.tolerated_failure_percentage = p;
+            wait.tolerated_percentage = Some(p);
+        }
+        if let Some(c) = update.tolerated_failure_count {
+            record.tolerated_failure_count = c;
+            wait.tolerated_count = Some(c);
+        }
+        if wait.failed > 0 && !wait.within_tolerance() {
+            let failure = Failure::new(
+                names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The failure threshold was exceeded after UpdateMapRun".to_string(),
+            );
+            self.fail_children(fid, wait, failure);
+            return;
+        }
+        let machine = Arc::clone(&self.machine);
+        let state = &machine.block(self.frames[fid].block).states[wait.active.state];
+        if let StateKind::Map(m) = &state.kind {
+            let anchor = self.frames[fid].last_event;
+            while wait.running.len() < wait.concurrency.max(1)
+                && wait.next_index < wait.inputs.len()
+            {
+                self.start_iteration(fid, &mut wait, m.processor, &state.name, anchor);
+            }
+        }
+        self.frames[fid].step = Step::Children(wait);
     }
 
     // ---- redrive ------------------------------------------------------------
@@ -2684,6 +2833,18 @@ impl Execution {
                 let machine = Arc::clone(&self.machine);
                 let state = &machine.block(self.frames[fid].block).states[wait.active.state];
                 let name = state.name.clone();
+                if let (Some(_), Some(run)) = (wait.map_run, wait.run) {
+                    let now = self.now;
+                    let run = &mut self.map_runs[run];
+                    run.redriven(now);
+                    for &(i, _) in &rerun {
+                        run.child_rerun(i, now);
+                    }
+                    let mut d = Map::new();
+                    d.insert("mapRunArn".into(), json!(run.arn));
+                    d.insert("redriveCount".into(), json!(run.redrive_count));
+                    wait.map_run = Some(self.emit(fid, EventType::MapRunRedriven, Some(d)));
+                }
                 for (i, child) in rerun {
                     let start = if wait.is_map && wait.map_run.is_none() {
                         self.record(
@@ -2759,6 +2920,20 @@ impl Execution {
             ),
             Status::Running => return,
         };
+        // Map Runs still open when the execution ends unsuccessfully are
+        // aborted with their running children.
+        let now = self.now;
+        for run in &mut self.map_runs {
+            if run.status == MapRunStatus::Running {
+                for c in &mut run.children {
+                    if c.status == ChildStatus::Running {
+                        c.status = ChildStatus::Aborted;
+                        c.stop_date = Some(now);
+                    }
+                }
+                run.end(MapRunStatus::Aborted, now);
+            }
+        }
         self.push_event(prev, ty, Some(details));
         self.status = status;
     }

@@ -22,8 +22,10 @@ pub use execution::{
     Effect, Execution, ExecutionInfo, Signal, Status, TaskId, TaskRequest, TimerId,
 };
 pub use history::{EventType, HistoryEvent, Millis};
+pub use map_run::{ChildExecution, ChildStatus, MapRun, MapRunCounts, MapRunStatus, MapRunUpdate};
 pub use model::{CompileError, Machine};
 pub mod load;
+pub mod map_run;
 
 pub use asl_validate::{Diagnostic, DiagnosticCode, Severity};
 pub use load::{load, load_value, validate, validate_str};

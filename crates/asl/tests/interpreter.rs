@@ -8,7 +8,7 @@
 
 mod common;
 
-use asl::{EventType as E, Signal, Status};
+use asl::{EventType as E, Signal, Status, TaskRequest};
 use common::*;
 use serde_json::{Value, json};
 
@@ -1736,4 +1736,183 @@ fn all_live_variables_are_capped_at_10_mib_and_ended_scopes_release_theirs() {
         });
     }
     assert!(matches!(one_by_one.status(), Status::Succeeded { .. }));
+}
+
+// ---------------------------------------------------------------------------
+// Map Runs (DescribeMapRun / UpdateMapRun, [API] MapRunExecutionCounts)
+// ---------------------------------------------------------------------------
+
+fn distributed(extra: Value) -> Value {
+    let mut map = json!({"Type": "Map", "End": true, "Label": "Items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": INVOKE, "End": true}}}});
+    for (k, v) in extra.as_object().unwrap() {
+        map[k] = v.clone();
+    }
+    json!({"StartAt": "Map", "States": {"Map": map}})
+}
+
+fn pending_works(d: &Driver) -> Vec<TaskRequest> {
+    d.pending
+        .values()
+        .filter(|t| t.state_name == "Work")
+        .cloned()
+        .collect()
+}
+
+fn answer(d: &mut Driver, task: &TaskRequest, ok: bool) {
+    if ok {
+        d.signal(Signal::TaskSucceeded {
+            task: task.id,
+            output: task.parameters.clone(),
+        });
+    } else {
+        d.signal(Signal::TaskFailed {
+            task: task.id,
+            error: Some("Boom".into()),
+            cause: Some("item failed".into()),
+        });
+    }
+}
+
+/// A Distributed Map keeps a Map Run whose counters follow its children:
+/// items not yet started are pending, each started item is one child
+/// execution with its own UUID name under the labelled state machine.
+#[test]
+fn a_map_run_counts_items_and_child_executions_as_they_progress() {
+    let def = distributed(json!({"MaxConcurrency": 2}));
+    let mut d = Driver::start(&def, json!([1, 2, 3, 4, 5]));
+    let run = d.exec.map_runs()[0].clone();
+    let started = d.one(E::MapRunStarted);
+    assert_eq!(json_detail_str(started, "mapRunArn"), run.arn);
+    assert!(run.arn.contains(":mapRun:") && run.arn.contains("/Items:"));
+    assert_eq!(
+        run.state_machine_arn,
+        format!("{}/Items", info().state_machine_arn)
+    );
+    assert_eq!(run.max_concurrency, 2);
+    let items = run.item_counts();
+    assert_eq!((items.total, items.pending, items.running), (5, 3, 2));
+    assert_eq!(run.execution_counts().total, 2);
+    let works = pending_works(&d);
+    answer(&mut d, &works[0], true);
+    answer(&mut d, &works[1], true);
+    let run = &d.exec.map_runs()[0];
+    assert_eq!(run.item_counts().succeeded, 2);
+    assert_eq!(run.item_counts().running, 2);
+    let names: std::collections::HashSet<_> = run.children.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names.len(), 4, "each child has its own name");
+    while let Some(t) = pending_works(&d).first().cloned() {
+        answer(&mut d, &t, true);
+    }
+    let run = &d.exec.map_runs()[0];
+    assert_eq!(run.status, asl::MapRunStatus::Succeeded);
+    assert_eq!(run.item_counts().succeeded, 5);
+    assert!(run.stop_date.is_some());
+    assert_eq!(d.output(), json!([1, 2, 3, 4, 5]));
+}
+
+fn json_detail_str(e: &asl::HistoryEvent, key: &str) -> String {
+    e.details.to_map().expect("details")[key]
+        .as_str()
+        .expect("a string")
+        .to_string()
+}
+
+/// UpdateMapRun raising MaxConcurrency starts waiting items at once.
+#[test]
+fn update_map_run_raises_concurrency_for_waiting_items() {
+    let def = distributed(json!({"MaxConcurrency": 1}));
+    let mut d = Driver::start(&def, json!([1, 2, 3, 4]));
+    assert_eq!(pending_works(&d).len(), 1);
+    let arn = d.exec.map_runs()[0].arn.clone();
+    d.signal(Signal::UpdateMapRun {
+        map_run_arn: arn,
+        update: asl::MapRunUpdate {
+            max_concurrency: Some(3),
+            ..Default::default()
+        },
+    });
+    assert_eq!(pending_works(&d).len(), 3);
+    assert_eq!(d.exec.map_runs()[0].max_concurrency, 3);
+    while let Some(t) = pending_works(&d).first().cloned() {
+        answer(&mut d, &t, true);
+    }
+    assert_eq!(d.output(), json!([1, 2, 3, 4]));
+}
+
+/// Lowering the tolerated failures below what already failed fails the Map
+/// Run at once with States.ExceedToleratedFailureThreshold, aborting the
+/// children still running.
+#[test]
+fn update_map_run_lowering_tolerance_below_failures_fails_the_map_run() {
+    let def = distributed(json!({"ToleratedFailureCount": 5}));
+    let mut d = Driver::start(&def, json!([1, 2, 3]));
+    let works = pending_works(&d);
+    answer(&mut d, &works[0], false);
+    assert!(d.running(), "one failure is tolerated");
+    let arn = d.exec.map_runs()[0].arn.clone();
+    d.signal(Signal::UpdateMapRun {
+        map_run_arn: arn.clone(),
+        update: asl::MapRunUpdate {
+            tolerated_failure_count: Some(0),
+            ..Default::default()
+        },
+    });
+    assert_eq!(d.failure().0, "States.ExceedToleratedFailureThreshold");
+    assert_eq!(d.count(E::MapRunFailed), 1);
+    let run = &d.exec.map_runs()[0];
+    assert_eq!(run.status, asl::MapRunStatus::Failed);
+    assert_eq!(run.tolerated_failure_count, 0);
+    let counts = run.execution_counts();
+    assert_eq!(
+        (counts.failed, counts.aborted, counts.pending_redrive),
+        (1, 2, 3)
+    );
+    // A closed Map Run ignores further updates.
+    d.signal(Signal::UpdateMapRun {
+        map_run_arn: arn,
+        update: asl::MapRunUpdate {
+            max_concurrency: Some(9),
+            ..Default::default()
+        },
+    });
+    assert_eq!(d.exec.map_runs()[0].max_concurrency, 0);
+}
+
+/// Stopping the parent aborts its open Map Run and running children; a
+/// redrive reruns them under the same names and records MapRunRedriven.
+#[test]
+fn stop_aborts_the_map_run_and_redrive_reruns_its_children() {
+    let def = distributed(json!({}));
+    let mut d = Driver::start(&def, json!(["a", "b"]));
+    let works = pending_works(&d);
+    answer(&mut d, &works[0], true);
+    d.signal(Signal::Stop {
+        error: None,
+        cause: None,
+    });
+    let run = d.exec.map_runs()[0].clone();
+    assert_eq!(run.status, asl::MapRunStatus::Aborted);
+    assert_eq!(
+        (
+            run.execution_counts().succeeded,
+            run.execution_counts().aborted
+        ),
+        (1, 1)
+    );
+    d.after(secs(1)).signal(Signal::Redrive);
+    let redriven = d.one(E::MapRunRedriven);
+    assert_eq!(json_detail_str(redriven, "mapRunArn"), run.arn);
+    assert_eq!(redrive_count(redriven), json!(1));
+    let again = d.exec.map_runs()[0].clone();
+    assert_eq!(again.status, asl::MapRunStatus::Running);
+    assert_eq!(again.redrive_count, 1);
+    assert_eq!(again.children[1].name, run.children[1].name);
+    assert_eq!(again.children[1].redrive_count, 1);
+    assert_eq!(pending_works(&d).len(), 1);
+    let t = pending_works(&d)[0].clone();
+    answer(&mut d, &t, true);
+    assert_eq!(d.output(), json!(["a", "b"]));
+    assert_eq!(d.exec.map_runs()[0].status, asl::MapRunStatus::Succeeded);
 }

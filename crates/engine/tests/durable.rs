@@ -550,3 +550,118 @@ fn a_failed_execution_is_redriven_and_the_redrive_survives_a_restart() {
         ));
     });
 }
+
+/// A Distributed Map's Map Run is described while it runs (from memory),
+/// updated through a restart (the update is journaled), and described again
+/// once the execution has closed (rebuilt from the journal).
+#[test]
+fn a_map_run_is_described_updated_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("baton.sqlite3");
+    let activity = format!("arn:aws:states:{REGION}:{ACCOUNT}:activity:item");
+    let sm = machine(
+        "fanout",
+        &format!(
+            r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map","Label":"Items","MaxConcurrency":1,"End":true,
+                "ItemProcessor":{{"ProcessorConfig":{{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"}},
+                  "StartAt":"W","States":{{"W":{{"Type":"Task","Resource":"{activity}","End":true}}}}}}}}}}}}"#
+        ),
+        MachineType::Standard,
+    );
+    let open_store =
+        || -> Arc<dyn Store> { Arc::new(SqliteStore::open(&path, Default::default()).unwrap()) };
+    let take = |engine: Engine| {
+        let activity = activity.clone();
+        async move {
+            engine
+                .get_activity_task(&activity, None, Duration::from_secs(5))
+                .await
+                .unwrap()
+                .expect("an item")
+        }
+    };
+    let (arn, run_arn);
+    {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let store = open_store();
+        store.put_state_machine(&sm).unwrap();
+        store
+            .put_activity(&store::ActivityRecord {
+                arn: activity.clone(),
+                name: "item".into(),
+                created: 0,
+                tags: Vec::new(),
+            })
+            .unwrap();
+        (arn, run_arn) = rt.block_on(async {
+            let engine = open(Arc::clone(&store), 1.0).await;
+            let arn = engine
+                .start_execution(start(&sm.arn, "m1", "[1,2,3]"))
+                .await
+                .unwrap()
+                .execution_arn;
+            let runs = engine.list_map_runs(&arn).await.unwrap();
+            assert_eq!(runs.len(), 1);
+            let run_arn = runs[0].arn.clone();
+            let (execution, run) = engine.describe_map_run(&run_arn).await.unwrap();
+            assert_eq!(execution, arn);
+            assert_eq!(run.max_concurrency, 1);
+            assert_eq!(
+                (run.item_counts().running, run.item_counts().pending),
+                (1, 2)
+            );
+            let (token, input) = take(engine.clone()).await;
+            assert_eq!(input, "1");
+            engine.send_task_success(&token, "10").await.unwrap();
+            engine
+                .update_map_run(
+                    &run_arn,
+                    asl::MapRunUpdate {
+                        max_concurrency: Some(5),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let (_, run) = engine.describe_map_run(&run_arn).await.unwrap();
+            assert_eq!(run.max_concurrency, 5);
+            assert_eq!(run.item_counts().running, 2, "both waiting items started");
+            assert!(matches!(
+                engine.describe_map_run(&format!("{run_arn}x")).await,
+                Err(EngineError::MapRunDoesNotExist(_))
+            ));
+            (arn, run_arn)
+        });
+        store.flush().unwrap();
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = open_store();
+    rt.block_on(async {
+        let engine = open(Arc::clone(&store), 1.0).await;
+        // Replayed with the update: two items run at once.
+        let (_, run) = engine.describe_map_run(&run_arn).await.unwrap();
+        assert_eq!((run.max_concurrency, run.item_counts().running), (5, 2));
+        for _ in 0..2 {
+            let (token, input) = take(engine.clone()).await;
+            let n: u32 = input.parse().unwrap();
+            engine
+                .send_task_success(&token, &(n * 10).to_string())
+                .await
+                .unwrap();
+        }
+        let record = wait_closed(&store, &arn).await;
+        assert_eq!(record.output.as_deref(), Some("[10,20,30]"));
+        assert_eq!(engine.running(), 0);
+        let (_, run) = engine.describe_map_run(&run_arn).await.unwrap();
+        assert_eq!(run.status, asl::MapRunStatus::Succeeded);
+        assert_eq!(run.execution_counts().succeeded, 3);
+        assert_eq!(run.children.len(), 3);
+        assert!(matches!(
+            engine
+                .update_map_run(&run_arn, asl::MapRunUpdate::default())
+                .await,
+            Err(EngineError::MapRunCompleted(_))
+        ));
+        assert_eq!(engine.list_map_runs(&arn).await.unwrap().len(), 1);
+    });
+}

@@ -96,6 +96,13 @@ pub trait Store: Send + Sync + 'static {
     /// [`Store::open_executions`] gives them: what a redrive replays.
     fn execution_with_journal(&self, arn: &str) -> Result<Option<OpenExecution>, StoreError>;
 
+    // ---- Map Runs -------------------------------------------------------
+    /// The execution that started Map Run `map_run_arn` (indexed from its
+    /// `MapRunStarted` event as the event is stored).
+    fn map_run_execution(&self, map_run_arn: &str) -> Result<Option<String>, StoreError>;
+    /// The ARNs of the Map Runs an execution started, oldest first.
+    fn map_runs_of(&self, execution_arn: &str) -> Result<Vec<String>, StoreError>;
+
     /// Applies `batch` atomically; `done` runs once it is durable.
     fn commit(&self, batch: Batch, done: CommitDone);
 

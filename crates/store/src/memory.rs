@@ -25,6 +25,8 @@ struct Inner {
     activities: BTreeMap<String, ActivityRecord>,
     aliases: BTreeMap<String, AliasRecord>,
     executions: HashMap<String, Execution>,
+    /// Map Run ARN → the execution that started it.
+    map_runs: HashMap<String, String>,
     /// Listing order of executions: newest `start_date` first, then ARN.
     /// `start_date` never changes after creation, so the key is stable.
     by_start: BTreeSet<(Reverse<asl::Millis>, String)>,
@@ -106,6 +108,12 @@ fn missing(arn: &str) -> StoreError {
 impl Inner {
     /// Applies `batch` in order; on the first failing write, undoes what was
     /// applied and returns the error.
+    fn forget_map_runs<'a>(&mut self, events: impl Iterator<Item = &'a HistoryEvent>) {
+        for run in events.filter_map(started_map_run) {
+            self.map_runs.remove(&run);
+        }
+    }
+
     fn apply(&mut self, batch: Batch) -> Result<(), StoreError> {
         let mut undo = Vec::new();
         let mut closed = Vec::new();
@@ -128,6 +136,7 @@ impl Inner {
                 if let Some(arn) = self.closed.pop_front()
                     && let Some(exec) = self.executions.remove(&arn)
                 {
+                    self.forget_map_runs(exec.events.values());
                     self.by_start
                         .remove(&(Reverse(exec.record.start_date), arn));
                 }
@@ -174,6 +183,9 @@ impl Inner {
                         break;
                     }
                     added.push(event.id);
+                    if let Some(run) = started_map_run(&event) {
+                        self.map_runs.insert(run, execution_arn.clone());
+                    }
                     exec.events.insert(event.id, event);
                 }
                 // Recorded before checking `failed` so the caller's undo also
@@ -253,15 +265,16 @@ impl Inner {
             match step {
                 Undo::Created(arn) => {
                     if let Some(exec) = self.executions.remove(&arn) {
+                        self.forget_map_runs(exec.events.values());
                         self.by_start
                             .remove(&(Reverse(exec.record.start_date), arn));
                     }
                 }
                 Undo::Events(arn, ids) => {
                     if let Some(exec) = self.executions.get_mut(&arn) {
-                        for id in ids {
-                            exec.events.remove(&id);
-                        }
+                        let removed: Vec<HistoryEvent> =
+                            ids.iter().filter_map(|id| exec.events.remove(id)).collect();
+                        self.forget_map_runs(removed.iter());
                     }
                 }
                 Undo::Journal(arn, seq) => {
@@ -477,6 +490,19 @@ impl Store for MemoryStore {
             journal: e.journal.values().cloned().collect(),
             event_count: e.events.len() as u64,
         }))
+    }
+
+    fn map_run_execution(&self, map_run_arn: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().map_runs.get(map_run_arn).cloned())
+    }
+
+    fn map_runs_of(&self, execution_arn: &str) -> Result<Vec<String>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .executions
+            .get(execution_arn)
+            .map(|e| e.events.values().filter_map(started_map_run).collect())
+            .unwrap_or_default())
     }
 
     fn commit(&self, batch: Batch, done: CommitDone) {

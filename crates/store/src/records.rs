@@ -2,7 +2,7 @@
 //! returns them in (execution input and output are exactly what the API
 //! hands back).
 
-use asl::{HistoryEvent, Millis};
+use asl::{EventType, HistoryEvent, Millis};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,3 +201,17 @@ pub enum Write {
 
 /// Writes applied atomically, in order.
 pub type Batch = Vec<Write>;
+
+/// The ARN of the Map Run a `MapRunStarted` event starts: what both stores
+/// index so `DescribeMapRun` finds the execution that owns a Map Run.
+pub fn started_map_run(event: &HistoryEvent) -> Option<String> {
+    if event.event_type != EventType::MapRunStarted {
+        return None;
+    }
+    event
+        .details
+        .to_map()?
+        .get("mapRunArn")?
+        .as_str()
+        .map(str::to_owned)
+}

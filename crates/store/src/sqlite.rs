@@ -167,6 +167,19 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE executions ADD COLUMN redrive_date INTEGER;
     ",
+    // 4: Map Runs, indexed from their MapRunStarted events (and backfilled
+    // from the events already stored).
+    "
+    CREATE TABLE IF NOT EXISTS map_runs (
+        arn TEXT PRIMARY KEY NOT NULL,
+        execution_arn TEXT NOT NULL,
+        start_date INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS map_runs_by_execution ON map_runs (execution_arn, start_date);
+    INSERT OR IGNORE INTO map_runs (arn, execution_arn, start_date)
+        SELECT json_extract(details, '$.mapRunArn'), execution_arn, timestamp FROM events
+        WHERE type = 'MapRunStarted' AND json_extract(details, '$.mapRunArn') IS NOT NULL;
+    ",
 ];
 
 /// Read connections kept for reuse; more may be open during a burst of
@@ -738,6 +751,14 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                 )
                 .map_err(db_error)?;
             for ev in events {
+                if let Some(run) = started_map_run(ev) {
+                    conn.prepare_cached(
+                        "INSERT INTO map_runs (arn, execution_arn, start_date) VALUES (?1, ?2, ?3)",
+                    )
+                    .map_err(db_error)?
+                    .execute(params![run, execution_arn, ev.timestamp])
+                    .map_err(|e| conflict_as(e, || format!("Map Run already exists: {run}")))?;
+                }
                 // NULL for events without details, as before the typed form.
                 let details = (!ev.details.is_none()).then(|| ev.details.to_json());
                 stmt.execute(params![
@@ -1304,6 +1325,31 @@ impl Store for SqliteStore {
                 )?;
                 record.map(|r| with_journal(c, r)).transpose()
             })
+        })
+    }
+
+    fn map_run_execution(&self, map_run_arn: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            query_one(
+                c,
+                "SELECT execution_arn FROM map_runs WHERE arn = ?1",
+                [map_run_arn],
+                |r| r.get(0).map_err(db_error),
+            )
+        })
+    }
+
+    fn map_runs_of(&self, execution_arn: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT arn FROM map_runs WHERE execution_arn = ?1 ORDER BY start_date, rowid",
+                )
+                .map_err(db_error)?;
+            let rows = stmt
+                .query_map([execution_arn], |r| r.get(0))
+                .map_err(db_error)?;
+            rows.collect::<Result<Vec<String>, _>>().map_err(db_error)
         })
     }
 

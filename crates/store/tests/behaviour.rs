@@ -19,7 +19,66 @@ fn suite(store: &dyn Store) {
     grouped_batches_fail_alone(store);
     concurrent_commits(store);
     read_your_writes(store);
+    map_runs(store);
     store.flush().unwrap();
+}
+
+fn map_run_started(id: u64, run: &str) -> asl::HistoryEvent {
+    let mut details = serde_json::Map::new();
+    details.insert("mapRunArn".into(), serde_json::json!(run));
+    asl::HistoryEvent {
+        id,
+        previous_event_id: id - 1,
+        timestamp: 5_000 + id as i64,
+        event_type: asl::EventType::MapRunStarted,
+        details: asl::history::Details::Other(details),
+    }
+}
+
+/// Map Runs are found from their MapRunStarted events, and a batch that
+/// fails takes its Map Runs back with it.
+fn map_runs(store: &dyn Store) {
+    let arn = exec_arn(SM, "with-map-runs");
+    let run = |n: u32| format!("arn:aws:states:us-east-1:123456789012:mapRun:Main/L:{n}");
+    commit_wait(
+        store,
+        vec![
+            Write::CreateExecution(execution(SM, "with-map-runs", 500)),
+            events(&arn, 1..=2),
+            Write::AppendEvents {
+                execution_arn: arn.clone(),
+                events: vec![map_run_started(3, &run(1)), event(4, 5_004)],
+            },
+        ],
+    )
+    .unwrap();
+    commit_wait(
+        store,
+        vec![Write::AppendEvents {
+            execution_arn: arn.clone(),
+            events: vec![map_run_started(5, &run(2))],
+        }],
+    )
+    .unwrap();
+    assert_eq!(store.map_run_execution(&run(1)).unwrap(), Some(arn.clone()));
+    assert_eq!(store.map_runs_of(&arn).unwrap(), vec![run(1), run(2)]);
+    assert_eq!(store.map_run_execution(&run(9)).unwrap(), None);
+    assert!(store.map_runs_of(&exec_arn(SM, "nope")).unwrap().is_empty());
+    // A batch that fails after indexing a Map Run leaves no trace of it.
+    let err = commit_wait(
+        store,
+        vec![
+            Write::AppendEvents {
+                execution_arn: arn.clone(),
+                events: vec![map_run_started(6, &run(3))],
+            },
+            events(&arn, 2..=2),
+        ],
+    )
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.map_run_execution(&run(3)).unwrap(), None);
+    assert_eq!(store.map_runs_of(&arn).unwrap().len(), 2);
 }
 
 fn machines(store: &dyn Store) {
@@ -748,7 +807,7 @@ fn sqlite_schema_is_versioned_and_idempotent() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3, "initial schema + aliases + redrive date");
+    assert_eq!(v, 4, "initial schema + aliases + redrive date + map runs");
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -760,6 +819,39 @@ fn sqlite_schema_is_versioned_and_idempotent() {
         SqliteStore::open(&path, SqliteOptions::default()),
         Err(StoreError::Corrupt(_))
     ));
+}
+
+/// A database from before Map Runs were indexed gets its index built from
+/// the MapRunStarted events it already holds.
+#[test]
+fn sqlite_upgrade_indexes_existing_map_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let arn = exec_arn(SM, "old");
+    let run = "arn:aws:states:us-east-1:123456789012:mapRun:Main/L:1";
+    {
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        commit_wait(
+            &store,
+            vec![
+                Write::CreateExecution(execution(SM, "old", 1)),
+                events(&arn, 1..=1),
+                Write::AppendEvents {
+                    execution_arn: arn.clone(),
+                    events: vec![map_run_started(2, run)],
+                },
+            ],
+        )
+        .unwrap();
+    }
+    // Back to version 3, as an older Baton left it.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE map_runs; PRAGMA user_version = 3;")
+        .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    assert_eq!(store.map_run_execution(run).unwrap(), Some(arn.clone()));
+    assert_eq!(store.map_runs_of(&arn).unwrap(), vec![run.to_string()]);
 }
 
 #[test]

@@ -148,6 +148,23 @@ pub fn parse_execution(arn: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Parses a Map Run ARN (`…:mapRun:<machine>/<label>:<uuid>`).
+pub fn parse_map_run(arn: &str) -> Result<(), ApiError> {
+    let (kind, rest) = split(arn)?;
+    if kind != "mapRun" {
+        return Err(wrong_type(kind));
+    }
+    let well_formed = rest.len() == 2
+        && !rest[1].is_empty()
+        && rest[0]
+            .split_once('/')
+            .is_some_and(|(machine, label)| !machine.is_empty() && !label.is_empty());
+    if !well_formed {
+        return Err(ApiError::invalid_arn(format!("Invalid ARN: {arn}")));
+    }
+    Ok(())
+}
+
 /// What a tag-able ARN points at.
 pub enum Taggable {
     Machine(String),

@@ -234,7 +234,7 @@ pub async fn redrive(state: &AppState, mut p: Params) -> Result<Value, ApiError>
 }
 
 /// `ListExecutions`: one state machine's (or version's) executions, newest first.
-pub fn list(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
+pub async fn list(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
     let arn = p.string(
         "stateMachineArn",
         Str {
@@ -254,8 +254,26 @@ pub fn list(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
     );
     let redrive = p.enumeration("redriveFilter", false, &["REDRIVEN", "NOT_REDRIVEN"]);
     p.finish()?;
-    if map_run.is_some() {
-        return Err(ApiError::unsupported("ListExecutions with mapRunArn"));
+    if let Some(map_run) = map_run {
+        if arn.is_some() {
+            return Err(ApiError::service_validation(
+                "Only one of StateMachine ARN or MapRun ARN may be provided",
+            ));
+        }
+        let status = match status.as_deref().map(ExecutionStatus::parse) {
+            // PENDING_REDRIVE: children wait for their parent's redrive, not their own.
+            Some(None) => return Ok(json!({"executions": []})),
+            other => other.flatten(),
+        };
+        return super::map_runs::list_children(
+            state,
+            &map_run,
+            status,
+            redrive.as_deref(),
+            limit,
+            next.as_deref(),
+        )
+        .await;
     }
     let Some(arn) = arn else {
         return Err(ApiError::service_validation(

@@ -6,6 +6,7 @@ mod aliases;
 mod arn;
 mod executions;
 mod machines;
+mod map_runs;
 mod tags;
 mod tasks;
 mod test_state;
@@ -18,11 +19,8 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::protocol::Params;
 
-/// Operations in AWS's model that Baton answers with `UnsupportedOperation`.
-pub const UNSUPPORTED: &[&str] = &["DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
-
 /// Runs one operation. Unknown names are `UnknownOperationException`, as AWS
-/// answers them; modeled-but-unimplemented ones get a clear 400.
+/// answers them.
 pub async fn handle(state: &AppState, operation: &str, p: Params) -> Result<Value, ApiError> {
     match operation {
         "CreateStateMachine" => machines::create(state, p),
@@ -51,7 +49,10 @@ pub async fn handle(state: &AppState, operation: &str, p: Params) -> Result<Valu
         "DescribeExecution" => executions::describe(state, p),
         "StopExecution" => executions::stop(state, p).await,
         "RedriveExecution" => executions::redrive(state, p).await,
-        "ListExecutions" => executions::list(state, p),
+        "ListExecutions" => executions::list(state, p).await,
+        "DescribeMapRun" => map_runs::describe(state, p).await,
+        "ListMapRuns" => map_runs::list(state, p).await,
+        "UpdateMapRun" => map_runs::update(state, p).await,
         "GetExecutionHistory" => executions::history(state, p),
         "DescribeStateMachineForExecution" => executions::describe_state_machine(state, p),
         "GetActivityTask" => tasks::get_activity_task(state, p).await,
@@ -59,7 +60,6 @@ pub async fn handle(state: &AppState, operation: &str, p: Params) -> Result<Valu
         "SendTaskFailure" => tasks::send_failure(state, p).await,
         "SendTaskHeartbeat" => tasks::send_heartbeat(state, p).await,
         "TestState" => test_state::test_state(state, p),
-        op if UNSUPPORTED.contains(&op) => Err(ApiError::unsupported(op)),
         _ => Err(ApiError::unknown_operation()),
     }
 }

@@ -22,6 +22,16 @@ pub fn encode(signal: &Signal) -> String {
         Signal::TimerFired(id) => json!({"t": "timer", "id": id}),
         Signal::Stop { error, cause } => json!({"t": "stop", "error": error, "cause": cause}),
         Signal::Redrive => json!({"t": "redrive"}),
+        Signal::UpdateMapRun {
+            map_run_arn,
+            update,
+        } => json!({
+            "t": "update_map_run",
+            "arn": map_run_arn,
+            "maxConcurrency": update.max_concurrency,
+            "toleratedFailurePercentage": update.tolerated_failure_percentage,
+            "toleratedFailureCount": update.tolerated_failure_count,
+        }),
     };
     v.to_string()
 }
@@ -55,6 +65,16 @@ pub fn decode(text: &str) -> Option<Signal> {
             cause: s("cause"),
         },
         "redrive" => Signal::Redrive,
+        "update_map_run" => Signal::UpdateMapRun {
+            map_run_arn: s("arn")?,
+            update: asl::MapRunUpdate {
+                max_concurrency: v.get("maxConcurrency").and_then(Value::as_u64),
+                tolerated_failure_percentage: v
+                    .get("toleratedFailurePercentage")
+                    .and_then(Value::as_f64),
+                tolerated_failure_count: v.get("toleratedFailureCount").and_then(Value::as_u64),
+            },
+        },
         _ => return None,
     })
 }
@@ -76,6 +96,14 @@ mod tests {
             },
             Signal::TaskHeartbeat { task: 3 },
             Signal::Redrive,
+            Signal::UpdateMapRun {
+                map_run_arn: "arn:aws:states:us-east-1:1:mapRun:sm/L:u".into(),
+                update: asl::MapRunUpdate {
+                    max_concurrency: Some(4),
+                    tolerated_failure_percentage: Some(12.5),
+                    tolerated_failure_count: None,
+                },
+            },
             Signal::TaskSucceeded {
                 task: 4,
                 output: json!("x"),

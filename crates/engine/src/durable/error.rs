@@ -35,6 +35,11 @@ pub enum EngineError {
     ExecutionNotRedrivable(String),
     #[error("{0}")]
     Validation(String),
+    #[error("Map Run Does Not Exist: '{0}'")]
+    MapRunDoesNotExist(String),
+    /// UpdateMapRun on a Map Run that has closed.
+    #[error("Map Run is not running and cannot be updated: '{0}'")]
+    MapRunCompleted(String),
     #[error("{0}")]
     Store(#[from] store::StoreError),
     #[error("{0}")]
@@ -58,7 +63,8 @@ impl EngineError {
             EngineError::InvalidOutput(_) => "InvalidOutput",
             EngineError::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
             EngineError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
-            EngineError::Validation(_) => "ValidationException",
+            EngineError::Validation(_) | EngineError::MapRunCompleted(_) => "ValidationException",
+            EngineError::MapRunDoesNotExist(_) => "ResourceNotFound",
             EngineError::Store(_) | EngineError::Internal(_) => "InternalFailure",
         }
     }

@@ -15,6 +15,7 @@
 mod clock;
 mod codec;
 mod error;
+mod map_runs;
 mod nested;
 
 use std::collections::{HashMap, HashSet, VecDeque};
