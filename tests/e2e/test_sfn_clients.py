@@ -215,6 +215,13 @@ def test_map_run_apis_through_boto3_and_the_cli(server, sfn):
     assert all(c["executionArn"].startswith(f"arn:aws:states:{REGION}:{ACCOUNT}:execution:rows/Rows:") for c in children)
     failed = sfn.list_executions(mapRunArn=map_run, statusFilter="FAILED")["executions"]
     assert len(failed) == 1
+    # Each child is an execution: described and with a history of its own.
+    child = sfn.describe_execution(executionArn=failed[0]["executionArn"])
+    assert child["status"] == "FAILED" and child["error"] == "Bad" and child["mapRunArn"] == map_run
+    assert child["redriveStatus"] == "REDRIVABLE_BY_MAP_RUN" and json.loads(child["input"]) == 1
+    events = sfn.get_execution_history(executionArn=failed[0]["executionArn"])["events"]
+    assert events[0]["type"] == "ExecutionStarted" and events[-1]["type"] == "ExecutionFailed"
+    assert events[-1]["executionFailedEventDetails"] == {"error": "Bad", "cause": "row 1"}
     with pytest.raises(ClientError) as e:
         sfn.update_map_run(mapRunArn=map_run, maxConcurrency=5)
     assert e.value.response["Error"]["Code"] == "ValidationException"

@@ -194,6 +194,54 @@ async fn map_runs_are_described_listed_and_guarded() {
     .await;
     assert_eq!(rest["executions"].as_array().unwrap().len(), 1);
     assert!(rest.get("nextToken").is_none());
+
+    // Each child is an execution of its own: described, with a history,
+    // run by the Map's ItemProcessor, redriven only through its parent.
+    let child = page[0]["executionArn"].as_str().unwrap();
+    let d = ok(&app, "DescribeExecution", json!({"executionArn": child})).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    assert_eq!(d["mapRunArn"], run_arn);
+    assert_eq!(d["stateMachineArn"], format!("{sm}/Each"));
+    assert_eq!(d["input"], d["output"], "a Pass child returns its item");
+    let history = ok(&app, "GetExecutionHistory", json!({"executionArn": child})).await;
+    let types: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let parent_history = ok(&app, "GetExecutionHistory", json!({"executionArn": exec})).await;
+    assert!(
+        parent_history["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["type"] != "PassStateEntered"),
+        "child events stay out of the parent's history"
+    );
+    let def = ok(
+        &app,
+        "DescribeStateMachineForExecution",
+        json!({"executionArn": child}),
+    )
+    .await;
+    assert_eq!(def["mapRunArn"], run_arn);
+    assert_eq!(def["label"], "Each");
+    let processor: Value = serde_json::from_str(def["definition"].as_str().unwrap()).unwrap();
+    assert_eq!(processor["StartAt"], "P");
+    let (name, _) = err(&app, "RedriveExecution", json!({"executionArn": child})).await;
+    assert_eq!(name, "ExecutionNotRedrivable");
+    let parents = ok(&app, "ListExecutions", json!({"stateMachineArn": sm})).await;
+    assert_eq!(parents["executions"].as_array().unwrap().len(), 1);
     let failed = ok(
         &app,
         "ListExecutions",

@@ -25,6 +25,7 @@ fn info() -> ExecutionInfo {
         region: "us-east-1".into(),
         start_time: 1_700_000_000_000,
         redrive_count: Some(0),
+        child_executions: false,
     }
 }
 

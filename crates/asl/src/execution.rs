@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{Failure, names};
 use crate::expr::{self, Env, ExprFailure};
 use crate::history::{Details, EventType, HistoryEvent, Millis, details, to_json_text};
-use crate::map_run::{ChildStatus, MapRun, MapRunStatus, MapRunUpdate};
+use crate::map_run::{ChildChange, ChildStatus, MapRun, MapRunStatus, MapRunUpdate};
 use crate::model::{
     BlockId, Catcher, ErrorText, Machine, Number, QueryLanguage, ResultPath, Retrier, Seconds,
     State, StateId, StateKind, Transition, Wait,
@@ -58,6 +58,10 @@ pub struct ExecutionInfo {
     /// `None` for Express executions, which cannot be redriven and have no
     /// `RedriveCount` in their Context object.
     pub redrive_count: Option<u32>,
+    /// Report Distributed Map children as executions of their own
+    /// ([`Execution::take_child_changes`]); off, their histories are counted
+    /// but not kept.
+    pub child_executions: bool,
 }
 
 /// Work the runtime must do on the execution's behalf, after it has stored
@@ -321,8 +325,9 @@ struct Frame {
     last_event: u64,
     step: Step,
     /// Runs inside a Distributed Map child execution: its events belong to
-    /// that child's own history, not to this one.
-    detached: bool,
+    /// that child's own history (an index into `child_histories`), not to
+    /// this one.
+    history: Option<usize>,
     /// A Distributed Map child starts a fresh variable scope: it cannot read
     /// the parent's variables.
     scope_root: bool,
@@ -367,6 +372,27 @@ pub struct Execution {
     var_bytes: usize,
     /// Every Map Run a Distributed Map state started, in start order.
     map_runs: Vec<MapRun>,
+    /// The histories of Distributed Map children, indexed by `Frame::history`.
+    child_histories: Vec<ChildHistory>,
+    /// What happened to children since the last `take_child_changes`
+    /// (only with `ExecutionInfo::child_executions`).
+    child_changes: Vec<ChildChange>,
+}
+
+/// Where a Distributed Map child's own history stands.
+#[derive(Debug)]
+struct ChildHistory {
+    arn: String,
+    next_id: u64,
+    /// The last event recorded.
+    last: u64,
+}
+
+/// How a child execution ended.
+enum ChildEnd<'a> {
+    Succeeded(&'a Value),
+    Failed(&'a Failure),
+    Aborted,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -402,6 +428,8 @@ impl Execution {
             redrive_time: None,
             var_bytes: 0,
             map_runs: Vec::new(),
+            child_histories: Vec::new(),
+            child_changes: Vec::new(),
         };
         let started = details::execution_started(&input, &exec.info.role_arn);
         exec.push_event(0, EventType::ExecutionStarted, Some(started));
@@ -414,7 +442,7 @@ impl Execution {
                 state: start_at,
                 input,
             },
-            detached: false,
+            history: None,
             scope_root: true,
             redrive: None,
             var_bytes: 0,
@@ -462,6 +490,13 @@ impl Execution {
             effects.retain(|e| matches!(e, Effect::CancelTask(_) | Effect::CancelTimer(_)));
         }
         effects
+    }
+
+    /// Child-execution changes since the last call, in order (empty unless
+    /// `ExecutionInfo::child_executions`). Stored with the events of the same
+    /// step.
+    pub fn take_child_changes(&mut self) -> Vec<ChildChange> {
+        std::mem::take(&mut self.child_changes)
     }
 
     /// The Map Runs of this execution's Distributed Map states, oldest first.
@@ -574,8 +609,8 @@ impl Execution {
         id
     }
 
-    /// Records an event that belongs to frame `owner`'s history: dropped (and
-    /// `prev` returned) when the frame runs in a Distributed Map child.
+    /// Records an event that belongs to frame `owner`'s history: this
+    /// execution's, or a Distributed Map child's own.
     fn record(
         &mut self,
         owner: FrameId,
@@ -583,10 +618,136 @@ impl Execution {
         event_type: EventType,
         details: impl Into<Details>,
     ) -> u64 {
-        if self.frames[owner].detached {
-            return prev;
+        if let Some(h) = self.frames[owner].history {
+            return self.push_child_event(h, prev, event_type, details);
         }
         self.push_event(prev, event_type, details)
+    }
+
+    fn push_child_event(
+        &mut self,
+        history: usize,
+        previous: u64,
+        event_type: EventType,
+        details: impl Into<Details>,
+    ) -> u64 {
+        let h = &mut self.child_histories[history];
+        let id = h.next_id;
+        h.next_id += 1;
+        h.last = id;
+        if self.info.child_executions {
+            let event = HistoryEvent {
+                id,
+                previous_event_id: previous,
+                timestamp: self.now,
+                event_type,
+                details: details.into(),
+            };
+            self.child_changes.push(ChildChange::Event {
+                execution_arn: h.arn.clone(),
+                event,
+            });
+        }
+        id
+    }
+
+    /// Starts item `index` of Map Run `run` as a child execution: its record
+    /// and its `ExecutionStarted`. Returns the child's history.
+    fn start_child(&mut self, run: usize, index: usize, input: &Value) -> usize {
+        let history = self.child_histories.len();
+        let record = &mut self.map_runs[run];
+        let child = record.child_started(index, self.now, history);
+        let name = child.name.clone();
+        let arn = record.child_arn(&name);
+        if self.info.child_executions {
+            self.child_changes.push(ChildChange::Started {
+                execution_arn: arn.clone(),
+                name,
+                state_machine_arn: record.state_machine_arn.clone(),
+                map_run_arn: record.arn.clone(),
+                input: input.clone(),
+                start_date: self.now,
+            });
+        }
+        self.child_histories.push(ChildHistory {
+            arn,
+            next_id: 1,
+            last: 0,
+        });
+        let started = details::execution_started(input, &self.info.role_arn);
+        self.push_child_event(history, 0, EventType::ExecutionStarted, Some(started));
+        history
+    }
+
+    /// Closes child `index` of Map Run `run` (unless it already closed):
+    /// its status, its closing event, its record.
+    fn close_child(&mut self, run: usize, index: usize, end: ChildEnd<'_>) {
+        let status = match end {
+            ChildEnd::Succeeded(_) => ChildStatus::Succeeded,
+            ChildEnd::Failed(_) => ChildStatus::Failed,
+            ChildEnd::Aborted => ChildStatus::Aborted,
+        };
+        let Some(child) = self.map_runs[run].child_ended(index, status, self.now) else {
+            return;
+        };
+        let history = child.history;
+        let prev = self.child_histories[history].last;
+        let (ty, d, output, error, cause) = match end {
+            ChildEnd::Succeeded(v) => (
+                EventType::ExecutionSucceeded,
+                details::output(v),
+                Some(v.clone()),
+                None,
+                None,
+            ),
+            ChildEnd::Failed(f) => (
+                EventType::ExecutionFailed,
+                details::error(f.error.as_deref(), f.cause.as_deref()),
+                None,
+                f.error.clone(),
+                f.cause.clone(),
+            ),
+            ChildEnd::Aborted => (
+                EventType::ExecutionAborted,
+                details::error(None, None),
+                None,
+                None,
+                None,
+            ),
+        };
+        self.push_child_event(history, prev, ty, Some(d));
+        if self.info.child_executions {
+            self.child_changes.push(ChildChange::Closed {
+                execution_arn: self.child_histories[history].arn.clone(),
+                status,
+                output,
+                error,
+                cause,
+                stop_date: self.now,
+            });
+        }
+    }
+
+    /// A redrive runs child `index` of Map Run `run` again: records
+    /// `ExecutionRedriven` in its history and returns that event's id.
+    fn rerun_child(&mut self, run: usize, index: usize) -> u64 {
+        let now = self.now;
+        let Some(child) = self.map_runs[run].child_rerun(index, now) else {
+            return 0;
+        };
+        let (history, count) = (child.history, child.redrive_count);
+        let prev = self.child_histories[history].last;
+        let mut d = Map::new();
+        d.insert("redriveCount".into(), json!(count));
+        let id = self.push_child_event(history, prev, EventType::ExecutionRedriven, Some(d));
+        if self.info.child_executions {
+            self.child_changes.push(ChildChange::Redriven {
+                execution_arn: self.child_histories[history].arn.clone(),
+                redrive_count: count,
+                redrive_date: now,
+            });
+        }
+        id
     }
 
     fn state(&self, fid: FrameId, state: StateId) -> &State {
@@ -2080,7 +2241,7 @@ impl Execution {
                     unsuccessful: Vec::new(),
                 };
                 for (i, &block) in p.branches.iter().enumerate() {
-                    let child = self.spawn(fid, i, block, wait.inputs[i].clone(), started, false);
+                    let child = self.spawn(fid, i, block, wait.inputs[i].clone(), started, None);
                     wait.running.push((i, child));
                 }
                 if n == 0 {
@@ -2371,11 +2532,11 @@ impl Execution {
     ) {
         let index = wait.next_index;
         wait.next_index += 1;
-        let child_execution = wait.map_run.is_some();
-        if let Some(run) = wait.run {
-            self.map_runs[run].child_started(index, self.now);
-        }
-        let started = if child_execution {
+        let child_history = wait
+            .run
+            .map(|run| self.start_child(run, index, &wait.inputs[index]));
+        let started = if child_history.is_some() {
+            // The child's first state links to 0, as an execution's does.
             0
         } else {
             self.record(
@@ -2392,7 +2553,7 @@ impl Execution {
             block,
             std::mem::take(&mut wait.inputs[index]),
             started,
-            child_execution,
+            child_history,
         );
         wait.running.push((index, child));
     }
@@ -2404,11 +2565,11 @@ impl Execution {
         block: BlockId,
         input: Value,
         last_event: u64,
-        child_execution: bool,
+        child_history: Option<usize>,
     ) -> FrameId {
         let start_at = self.machine.block(block).start_at;
         let id = self.frames.len();
-        let detached = child_execution || self.frames[parent].detached;
+        let history = child_history.or(self.frames[parent].history);
         self.frames.push(Frame {
             block,
             parent: Some((parent, index)),
@@ -2418,8 +2579,8 @@ impl Execution {
                 state: start_at,
                 input,
             },
-            detached,
-            scope_root: child_execution,
+            history,
+            scope_root: child_history.is_some(),
             redrive: None,
             var_bytes: 0,
         });
@@ -2469,11 +2630,11 @@ impl Execution {
         let state = &machine.block(self.frames[parent].block).states[wait.active.state];
         let name = state.name.clone();
         if let Some(run) = wait.run {
-            let status = match outcome {
-                Ok(_) => ChildStatus::Succeeded,
-                Err(_) => ChildStatus::Failed,
+            let end = match &outcome {
+                Ok(v) => ChildEnd::Succeeded(v),
+                Err(f) => ChildEnd::Failed(f),
             };
-            self.map_runs[run].child_ended(index, status, self.now);
+            self.close_child(run, index, end);
         }
         match outcome {
             Ok(output) => {
@@ -2554,7 +2715,7 @@ impl Execution {
             self.abort_frame(f, anchor);
             wait.unsuccessful.push((i, f));
             if let Some(run) = wait.run {
-                self.map_runs[run].child_ended(i, ChildStatus::Aborted, self.now);
+                self.close_child(run, i, ChildEnd::Aborted);
             }
             if wait.is_map && wait.map_run.is_none() {
                 self.record(
@@ -2683,7 +2844,7 @@ impl Execution {
                 for &(i, child) in &running {
                     self.abort_frame(child, anchor);
                     if let Some(run) = w.run {
-                        self.map_runs[run].child_ended(i, ChildStatus::Aborted, self.now);
+                        self.close_child(run, i, ChildEnd::Aborted);
                     }
                 }
                 if let Some(run) = w.run {
@@ -2834,19 +2995,17 @@ impl Execution {
                 let state = &machine.block(self.frames[fid].block).states[wait.active.state];
                 let name = state.name.clone();
                 if let (Some(_), Some(run)) = (wait.map_run, wait.run) {
-                    let now = self.now;
                     let run = &mut self.map_runs[run];
-                    run.redriven(now);
-                    for &(i, _) in &rerun {
-                        run.child_rerun(i, now);
-                    }
+                    run.redriven(self.now);
                     let mut d = Map::new();
                     d.insert("mapRunArn".into(), json!(run.arn));
                     d.insert("redriveCount".into(), json!(run.redrive_count));
                     wait.map_run = Some(self.emit(fid, EventType::MapRunRedriven, Some(d)));
                 }
                 for (i, child) in rerun {
-                    let start = if wait.is_map && wait.map_run.is_none() {
+                    let start = if let Some(run) = wait.run {
+                        self.rerun_child(run, i)
+                    } else if wait.is_map {
                         self.record(
                             fid,
                             anchor,
@@ -2922,17 +3081,20 @@ impl Execution {
         };
         // Map Runs still open when the execution ends unsuccessfully are
         // aborted with their running children.
-        let now = self.now;
-        for run in &mut self.map_runs {
-            if run.status == MapRunStatus::Running {
-                for c in &mut run.children {
-                    if c.status == ChildStatus::Running {
-                        c.status = ChildStatus::Aborted;
-                        c.stop_date = Some(now);
-                    }
-                }
-                run.end(MapRunStatus::Aborted, now);
+        for run in 0..self.map_runs.len() {
+            if self.map_runs[run].status != MapRunStatus::Running {
+                continue;
             }
+            let running: Vec<usize> = self.map_runs[run]
+                .children
+                .iter()
+                .filter(|c| c.status == ChildStatus::Running)
+                .map(|c| c.index)
+                .collect();
+            for index in running {
+                self.close_child(run, index, ChildEnd::Aborted);
+            }
+            self.map_runs[run].end(MapRunStatus::Aborted, self.now);
         }
         self.push_event(prev, ty, Some(details));
         self.status = status;

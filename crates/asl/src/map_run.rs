@@ -8,8 +8,10 @@
 //! derived from signals the execution already received, so a replayed
 //! execution rebuilds its Map Runs exactly.
 
+use serde_json::Value;
+
 use crate::execution::Rng;
-use crate::history::Millis;
+use crate::history::{HistoryEvent, Millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MapRunStatus {
@@ -63,6 +65,43 @@ pub struct ChildExecution {
     /// How many times a redrive of the parent ran this child again.
     pub redrive_count: u32,
     pub redrive_date: Option<Millis>,
+    /// Index of its history in the interpreter.
+    pub(crate) history: usize,
+}
+
+/// What happened to Distributed Map child executions, for a runtime that
+/// keeps them as executions of their own (`ExecutionInfo::child_executions`):
+/// each can then be described and its history read like any execution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChildChange {
+    Started {
+        execution_arn: String,
+        name: String,
+        /// The labelled state machine (`…:stateMachine:<name>/<label>`).
+        state_machine_arn: String,
+        map_run_arn: String,
+        input: Value,
+        start_date: Millis,
+    },
+    /// One event of the child's own history (ids start at 1 per child).
+    Event {
+        execution_arn: String,
+        event: HistoryEvent,
+    },
+    Closed {
+        execution_arn: String,
+        status: ChildStatus,
+        output: Option<Value>,
+        error: Option<String>,
+        cause: Option<String>,
+        stop_date: Millis,
+    },
+    /// The parent's redrive runs the child again.
+    Redriven {
+        execution_arn: String,
+        redrive_count: u32,
+        redrive_date: Millis,
+    },
 }
 
 /// The settings `UpdateMapRun` may change; `None` leaves one as it is.
@@ -157,7 +196,14 @@ impl MapRun {
         )
     }
 
-    pub(crate) fn child_started(&mut self, index: usize, now: Millis) {
+    /// Records that item `index` started as a child execution whose
+    /// history is the interpreter's `history`; returns the child.
+    pub(crate) fn child_started(
+        &mut self,
+        index: usize,
+        now: Millis,
+        history: usize,
+    ) -> &ChildExecution {
         let mut rng = Rng::new(self.name_seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         self.children.push(ChildExecution {
             index,
@@ -167,25 +213,35 @@ impl MapRun {
             stop_date: None,
             redrive_count: 0,
             redrive_date: None,
+            history,
         });
+        &self.children[self.children.len() - 1]
     }
 
-    pub(crate) fn child_rerun(&mut self, index: usize, now: Millis) {
-        if let Some(c) = self.child_mut(index) {
-            c.status = ChildStatus::Running;
-            c.stop_date = None;
-            c.redrive_count += 1;
-            c.redrive_date = Some(now);
-        }
+    /// A redrive runs child `index` again; returns it.
+    pub(crate) fn child_rerun(&mut self, index: usize, now: Millis) -> Option<&ChildExecution> {
+        let c = self.child_mut(index)?;
+        c.status = ChildStatus::Running;
+        c.stop_date = None;
+        c.redrive_count += 1;
+        c.redrive_date = Some(now);
+        Some(c)
     }
 
-    pub(crate) fn child_ended(&mut self, index: usize, status: ChildStatus, now: Millis) {
-        if let Some(c) = self.child_mut(index)
-            && c.status == ChildStatus::Running
-        {
-            c.status = status;
-            c.stop_date = Some(now);
+    /// Closes child `index` unless it already has; returns it when it did.
+    pub(crate) fn child_ended(
+        &mut self,
+        index: usize,
+        status: ChildStatus,
+        now: Millis,
+    ) -> Option<&ChildExecution> {
+        let c = self.child_mut(index)?;
+        if c.status != ChildStatus::Running {
+            return None;
         }
+        c.status = status;
+        c.stop_date = Some(now);
+        Some(c)
     }
 
     pub(crate) fn end(&mut self, status: MapRunStatus, now: Millis) {
@@ -260,11 +316,11 @@ mod tests {
     #[test]
     fn counts_follow_children_and_pending_items() {
         let mut r = run(5);
-        r.child_started(0, 1_001);
-        r.child_started(1, 1_002);
+        r.child_started(0, 1_001, 0);
+        r.child_started(1, 1_002, 1);
         r.child_ended(0, ChildStatus::Succeeded, 1_010);
         r.child_ended(1, ChildStatus::Failed, 1_011);
-        r.child_started(2, 1_012);
+        r.child_started(2, 1_012, 2);
         let items = r.item_counts();
         assert_eq!(
             (
@@ -292,8 +348,8 @@ mod tests {
         let mut a = run(3);
         let mut b = run(3);
         for i in 0..3 {
-            a.child_started(i, 0);
-            b.child_started(i, 0);
+            a.child_started(i, 0, i);
+            b.child_started(i, 0, i);
         }
         assert_eq!(a.children, b.children);
         assert_ne!(a.children[0].name, a.children[1].name);
@@ -310,9 +366,9 @@ mod tests {
     #[test]
     fn a_rerun_child_counts_its_redrive_and_a_closed_child_stays_closed() {
         let mut r = run(1);
-        r.child_started(0, 0);
-        r.child_ended(0, ChildStatus::Failed, 5);
-        r.child_ended(0, ChildStatus::Succeeded, 6);
+        r.child_started(0, 0, 0);
+        assert!(r.child_ended(0, ChildStatus::Failed, 5).is_some());
+        assert!(r.child_ended(0, ChildStatus::Succeeded, 6).is_none());
         assert_eq!(r.children[0].status, ChildStatus::Failed);
         r.child_rerun(0, 10);
         assert_eq!(

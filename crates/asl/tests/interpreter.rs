@@ -1916,3 +1916,97 @@ fn stop_aborts_the_map_run_and_redrive_reruns_its_children() {
     assert_eq!(d.output(), json!(["a", "b"]));
     assert_eq!(d.exec.map_runs()[0].status, asl::MapRunStatus::Succeeded);
 }
+
+/// Each Distributed Map child has a history of its own, from
+/// `ExecutionStarted` (id 1) to its closing event, none of it in the
+/// parent's history; a redrive continues it with `ExecutionRedriven`.
+#[test]
+fn map_run_children_have_histories_of_their_own() {
+    use asl::map_run::ChildChange;
+    let def = distributed(json!({}));
+    let mut d = Driver::start(&def, json!(["a", "b"]));
+    assert_eq!(
+        d.count(E::TaskStateEntered),
+        0,
+        "child events stay out of the parent"
+    );
+    let works = pending_works(&d);
+    answer(&mut d, &works[0], true);
+    answer(&mut d, &works[1], false);
+    assert_eq!(d.failure().0, "Boom");
+    d.after(secs(1)).signal(Signal::Redrive);
+    let t = pending_works(&d)[0].clone();
+    answer(&mut d, &t, true);
+    assert_eq!(d.output(), json!(["a", "b"]));
+
+    let changes = d.exec.take_child_changes();
+    let run = d.exec.map_runs()[0].clone();
+    let second = run.child_arn(&run.children[1].name);
+    let mut started = Vec::new();
+    let mut history = Vec::new();
+    let mut closed = Vec::new();
+    let mut redriven = Vec::new();
+    for c in &changes {
+        match c {
+            ChildChange::Started {
+                execution_arn,
+                input,
+                map_run_arn,
+                state_machine_arn,
+                ..
+            } => {
+                assert_eq!(map_run_arn, &run.arn);
+                assert_eq!(state_machine_arn, &run.state_machine_arn);
+                started.push((execution_arn.clone(), input.clone()));
+            }
+            ChildChange::Event {
+                execution_arn,
+                event,
+            } if execution_arn == &second => {
+                history.push((event.id, event.previous_event_id, event.event_type.as_str()));
+            }
+            ChildChange::Event { .. } => {}
+            ChildChange::Closed {
+                execution_arn,
+                status,
+                error,
+                ..
+            } => {
+                closed.push((execution_arn.clone(), status.as_str(), error.clone()));
+            }
+            ChildChange::Redriven {
+                execution_arn,
+                redrive_count,
+                ..
+            } => {
+                redriven.push((execution_arn.clone(), *redrive_count));
+            }
+        }
+    }
+    assert_eq!(started.len(), 2);
+    assert_eq!(started[1], (second.clone(), json!("b")));
+    assert_eq!(
+        history,
+        vec![
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "TaskStateEntered"),
+            (3, 2, "TaskScheduled"),
+            (4, 3, "TaskStarted"),
+            (5, 4, "TaskFailed"),
+            (6, 5, "ExecutionFailed"),
+            (7, 6, "ExecutionRedriven"),
+            (8, 7, "TaskStateEntered"),
+            (9, 8, "TaskScheduled"),
+            (10, 9, "TaskStarted"),
+            (11, 10, "TaskSucceeded"),
+            (12, 11, "TaskStateExited"),
+            (13, 12, "ExecutionSucceeded"),
+        ]
+    );
+    assert_eq!(
+        closed.iter().map(|c| c.1).collect::<Vec<_>>(),
+        ["SUCCEEDED", "FAILED", "SUCCEEDED"]
+    );
+    assert_eq!(closed[1].2.as_deref(), Some("Boom"));
+    assert_eq!(redriven, vec![(second, 1)]);
+}

@@ -214,6 +214,7 @@ fn run(
         region: region.into(),
         start_time: start,
         redrive_count: Some(0),
+        child_executions: false,
     };
     let clock = if real_time {
         Clock::Real

@@ -308,6 +308,7 @@ fn run_case(case: &Value, local: &mut tasks::LocalTasks) -> Verdict {
         region: "us-east-1".into(),
         start_time: 1_700_000_000_000,
         redrive_count: (kind != "express").then_some(0),
+        child_executions: false,
     };
     let mut runner = Runner::new(local, Clock::Virtual);
     let outcome = runner.run(machine, info, input, 42, &mut |_| {});

@@ -663,5 +663,38 @@ fn a_map_run_is_described_updated_and_survives_a_restart() {
             Err(EngineError::MapRunCompleted(_))
         ));
         assert_eq!(engine.list_map_runs(&arn).await.unwrap().len(), 1);
+        // The children were stored as executions of their own, each once,
+        // across the restart, with complete histories.
+        let children = store
+            .list_executions(
+                &store::ExecutionFilter {
+                    map_run_arn: Some(run_arn.clone()),
+                    ..Default::default()
+                },
+                None,
+                10,
+            )
+            .unwrap();
+        assert_eq!(children.len(), 3);
+        let mut outputs: Vec<String> = children
+            .iter()
+            .map(|c| c.output.clone().unwrap_or_default())
+            .collect();
+        outputs.sort();
+        assert_eq!(outputs, ["10", "20", "30"]);
+        for c in &children {
+            assert_eq!(c.status, ExecutionStatus::Succeeded);
+            let history = store.history(&c.arn, 0, 100, false).unwrap();
+            let ids: Vec<u64> = history.iter().map(|e| e.id).collect();
+            assert_eq!(ids, (1..=history.len() as u64).collect::<Vec<_>>());
+            assert_eq!(
+                history.first().unwrap().event_type,
+                asl::EventType::ExecutionStarted
+            );
+            assert_eq!(
+                history.last().unwrap().event_type,
+                asl::EventType::ExecutionSucceeded
+            );
+        }
     });
 }

@@ -99,6 +99,10 @@ pub(crate) fn matches_filter(record: &ExecutionRecord, filter: &ExecutionFilter)
             .as_ref()
             .is_none_or(|a| Some(a) == record.alias_arn.as_ref())
         && filter.status.is_none_or(|s| s == record.status)
+        && filter
+            .map_run_arn
+            .as_ref()
+            .is_none_or(|a| Some(a) == record.map_run_arn.as_ref())
 }
 
 fn missing(arn: &str) -> StoreError {
@@ -469,7 +473,10 @@ impl Store for MemoryStore {
         let mut open: Vec<OpenExecution> = inner
             .executions
             .values()
-            .filter(|e| e.record.status == ExecutionStatus::Running)
+            // Map Run children resume with their parent.
+            .filter(|e| {
+                e.record.status == ExecutionStatus::Running && e.record.map_run_arn.is_none()
+            })
             .map(|e| OpenExecution {
                 record: e.record.clone(),
                 journal: e.journal.values().cloned().collect(),

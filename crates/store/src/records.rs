@@ -133,6 +133,10 @@ pub struct ExecutionRecord {
     /// When the last `RedriveExecution` was accepted.
     pub redrive_date: Option<Millis>,
     pub trace_header: Option<String>,
+    /// Set for a Distributed Map child: the Map Run that started it. A child
+    /// runs inside its parent's interpreter, so it has no journal of its own
+    /// and is never resumed by itself.
+    pub map_run_arn: Option<String>,
 }
 
 /// Which executions to list.
@@ -142,6 +146,8 @@ pub struct ExecutionFilter {
     pub version_arn: Option<String>,
     pub alias_arn: Option<String>,
     pub status: Option<ExecutionStatus>,
+    /// A Map Run's child executions.
+    pub map_run_arn: Option<String>,
 }
 
 /// One signal fed to an execution's interpreter, serialised by the engine.

@@ -180,6 +180,12 @@ const MIGRATIONS: &[&str] = &[
         SELECT json_extract(details, '$.mapRunArn'), execution_arn, timestamp FROM events
         WHERE type = 'MapRunStarted' AND json_extract(details, '$.mapRunArn') IS NOT NULL;
     ",
+    // 5: Map Run children as executions of their own.
+    "
+    ALTER TABLE executions ADD COLUMN map_run_arn TEXT;
+    CREATE INDEX IF NOT EXISTS executions_by_map_run
+        ON executions (map_run_arn, start_date DESC, arn) WHERE map_run_arn IS NOT NULL;
+    ",
 ];
 
 /// Read connections kept for reuse; more may be open during a burst of
@@ -709,9 +715,9 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                     "INSERT INTO executions (arn, name, state_machine_arn, version_arn,
                         alias_arn, definition, machine_type, role_arn, status, input, output,
                         error, cause, start_date, stop_date, seed, redrive_count, trace_header,
-                        redrive_date)
+                        redrive_date, map_run_arn)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                        ?15, ?16, ?17, ?18, ?19)",
+                        ?15, ?16, ?17, ?18, ?19, ?20)",
                 )
                 .map_err(db_error)?;
             stmt.execute(params![
@@ -734,6 +740,7 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                 r.redrive_count,
                 r.trace_header,
                 r.redrive_date,
+                r.map_run_arn,
             ])
             .map_err(|e| conflict_as(e, || format!("execution already exists: {}", r.arn)))?;
         }
@@ -939,7 +946,7 @@ fn activity_row(row: &Row<'_>) -> Result<ActivityRecord, StoreError> {
 
 const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, alias_arn,
     definition, machine_type, role_arn, status, input, output, error, cause, start_date,
-    stop_date, seed, redrive_count, trace_header, redrive_date";
+    stop_date, seed, redrive_count, trace_header, redrive_date, map_run_arn";
 
 /// An execution's journal (in order) and event count, read in the caller's snapshot.
 fn with_journal(c: &Connection, record: ExecutionRecord) -> Result<OpenExecution, StoreError> {
@@ -994,6 +1001,7 @@ fn execution_row(row: &Row<'_>) -> Result<ExecutionRecord, StoreError> {
             .map_err(|_| StoreError::Corrupt(format!("bad redrive count {redrive}")))?,
         trace_header: col(row, 17)?,
         redrive_date: col(row, 18)?,
+        map_run_arn: col(row, 19)?,
     })
 }
 
@@ -1221,6 +1229,9 @@ impl Store for SqliteStore {
             if let Some(v) = filter.status {
                 text(&mut sql, "status", v.as_str());
             }
+            if let Some(v) = &filter.map_run_arn {
+                text(&mut sql, "map_run_arn", v);
+            }
             if let Some(cursor) = after {
                 let start: Option<i64> = query_one(
                     c,
@@ -1300,7 +1311,8 @@ impl Store for SqliteStore {
                 let records = query_all(
                     c,
                     &format!(
-                        "SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = 'RUNNING'
+                        "SELECT {EXECUTION_COLUMNS} FROM executions
+                         WHERE status = 'RUNNING' AND map_run_arn IS NULL
                          ORDER BY start_date, arn"
                     ),
                     [],

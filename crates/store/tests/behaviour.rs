@@ -79,6 +79,36 @@ fn map_runs(store: &dyn Store) {
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     assert_eq!(store.map_run_execution(&run(3)).unwrap(), None);
     assert_eq!(store.map_runs_of(&arn).unwrap().len(), 2);
+
+    // A child execution is listed under its Map Run, not its labelled
+    // machine's parent, and is never resumed by itself.
+    let labelled = format!("{SM}/L");
+    let mut child = execution(&labelled, "c-1", 600);
+    child.map_run_arn = Some(run(1));
+    let mut other = execution(&labelled, "c-2", 601);
+    other.map_run_arn = Some(run(2));
+    commit_wait(
+        store,
+        vec![
+            Write::CreateExecution(child.clone()),
+            Write::CreateExecution(other),
+        ],
+    )
+    .unwrap();
+    let filter = ExecutionFilter {
+        map_run_arn: Some(run(1)),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_executions(&filter, None, 10).unwrap(),
+        vec![child.clone()]
+    );
+    assert_eq!(
+        store.get_execution(&child.arn).unwrap(),
+        Some(child.clone())
+    );
+    let open = store.open_executions().unwrap();
+    assert!(open.iter().all(|o| o.record.map_run_arn.is_none()));
 }
 
 fn machines(store: &dyn Store) {
@@ -807,7 +837,10 @@ fn sqlite_schema_is_versioned_and_idempotent() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 4, "initial schema + aliases + redrive date + map runs");
+    assert_eq!(
+        v, 5,
+        "initial schema + aliases + redrive date + map runs + map run children"
+    );
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -846,8 +879,11 @@ fn sqlite_upgrade_indexes_existing_map_runs() {
     }
     // Back to version 3, as an older Baton left it.
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TABLE map_runs; PRAGMA user_version = 3;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE map_runs; DROP INDEX executions_by_map_run;
+         ALTER TABLE executions DROP COLUMN map_run_arn; PRAGMA user_version = 3;",
+    )
+    .unwrap();
     drop(conn);
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     assert_eq!(store.map_run_execution(run).unwrap(), Some(arn.clone()));

@@ -136,8 +136,10 @@ fn get_execution(state: &AppState, arn: &str) -> Result<ExecutionRecord, ApiErro
         .ok_or_else(|| execution_does_not_exist(arn))
 }
 
-/// `redriveStatus` and its reason as AWS reports them.
-fn redrive_status(status: ExecutionStatus) -> (&'static str, Option<String>) {
+/// `redriveStatus` and its reason as AWS reports them. A Map Run's child
+/// is redriven through its parent.
+fn redrive_status(e: &ExecutionRecord) -> (&'static str, Option<String>) {
+    let status = e.status;
     match status {
         ExecutionStatus::Running | ExecutionStatus::Succeeded => (
             "NOT_REDRIVABLE",
@@ -146,6 +148,7 @@ fn redrive_status(status: ExecutionStatus) -> (&'static str, Option<String>) {
                 status.as_str()
             )),
         ),
+        _ if e.map_run_arn.is_some() => ("REDRIVABLE_BY_MAP_RUN", None),
         _ => ("REDRIVABLE", None),
     }
 }
@@ -184,6 +187,7 @@ pub fn describe(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
         ("traceHeader", &e.trace_header),
         ("stateMachineVersionArn", &e.version_arn),
         ("stateMachineAliasArn", &e.alias_arn),
+        ("mapRunArn", &e.map_run_arn),
     ] {
         if let Some(v) = v {
             out[key] = json!(v);
@@ -192,7 +196,7 @@ pub fn describe(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
     if let Some(d) = e.redrive_date {
         out["redriveDate"] = timestamp(d);
     }
-    let (redrive, reason) = redrive_status(e.status);
+    let (redrive, reason) = redrive_status(&e);
     out["redriveStatus"] = json!(redrive);
     if let Some(r) = reason {
         out["redriveStatusReason"] = json!(r);
@@ -233,8 +237,9 @@ pub async fn redrive(state: &AppState, mut p: Params) -> Result<Value, ApiError>
     Ok(json!({"redriveDate": timestamp(date)}))
 }
 
-/// `ListExecutions`: one state machine's (or version's) executions, newest first.
-pub async fn list(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
+/// `ListExecutions`: one state machine's (or version's) executions, or one
+/// Map Run's child executions, newest first.
+pub fn list(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
     let arn = p.string(
         "stateMachineArn",
         Str {
@@ -254,52 +259,33 @@ pub async fn list(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
     );
     let redrive = p.enumeration("redriveFilter", false, &["REDRIVEN", "NOT_REDRIVEN"]);
     p.finish()?;
-    if let Some(map_run) = map_run {
+    if let Some(map_run) = &map_run {
         if arn.is_some() {
             return Err(ApiError::service_validation(
                 "Only one of StateMachine ARN or MapRun ARN may be provided",
             ));
         }
-        let status = match status.as_deref().map(ExecutionStatus::parse) {
-            // PENDING_REDRIVE: children wait for their parent's redrive, not their own.
-            Some(None) => return Ok(json!({"executions": []})),
-            other => other.flatten(),
-        };
-        return super::map_runs::list_children(
-            state,
-            &map_run,
-            status,
-            redrive.as_deref(),
-            limit,
-            next.as_deref(),
-        )
-        .await;
+        arn::parse_map_run(map_run)?;
+        if store(state).map_run_execution(map_run)?.is_none() {
+            return Err(super::map_runs::resource_not_found(map_run));
+        }
     }
-    let Some(arn) = arn else {
-        return Err(ApiError::service_validation(
-            "Must provide a StateMachine ARN or a MapRun ARN",
-        ));
-    };
     let mut filter = ExecutionFilter::default();
-    let machine = match arn::parse_machine(&arn)? {
-        MachineRef::Machine { arn } => get_machine(state, &arn)?,
-        MachineRef::Version {
-            machine_arn, arn, ..
-        } => {
-            store(state)
-                .get_state_machine(&arn)?
-                .ok_or_else(|| does_not_exist(&arn))?;
-            filter.version_arn = Some(arn);
-            get_machine(state, &machine_arn)?
+    let arn = match (arn, map_run) {
+        (_, Some(map_run)) => {
+            filter.map_run_arn = Some(map_run.clone());
+            map_run
         }
-        MachineRef::Alias { arn, .. } | MachineRef::Labelled { arn } => {
-            return Err(does_not_exist(&arn));
+        (Some(arn), None) => arn,
+        (None, None) => {
+            return Err(ApiError::service_validation(
+                "Must provide a StateMachine ARN or a MapRun ARN",
+            ));
         }
     };
-    if machine.machine_type == MachineType::Express {
-        return Err(type_not_supported());
+    if filter.map_run_arn.is_none() {
+        set_machine_filter(state, &arn, &mut filter)?;
     }
-    filter.state_machine_arn = Some(machine.arn.clone());
     let status_str = status.clone().unwrap_or_default();
     let redrive_str = redrive.clone().unwrap_or_default();
     match status.as_deref().map(ExecutionStatus::parse) {
@@ -333,6 +319,35 @@ pub async fn list(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
     Ok(out)
 }
 
+/// Narrows a listing to one state machine (or version); AWS lists neither
+/// Express machines nor aliases here.
+fn set_machine_filter(
+    state: &AppState,
+    arn: &str,
+    filter: &mut ExecutionFilter,
+) -> Result<(), ApiError> {
+    let machine = match arn::parse_machine(arn)? {
+        MachineRef::Machine { arn } => get_machine(state, &arn)?,
+        MachineRef::Version {
+            machine_arn, arn, ..
+        } => {
+            store(state)
+                .get_state_machine(&arn)?
+                .ok_or_else(|| does_not_exist(&arn))?;
+            filter.version_arn = Some(arn);
+            get_machine(state, &machine_arn)?
+        }
+        MachineRef::Alias { arn, .. } | MachineRef::Labelled { arn } => {
+            return Err(does_not_exist(&arn));
+        }
+    };
+    if machine.machine_type == MachineType::Express {
+        return Err(type_not_supported());
+    }
+    filter.state_machine_arn = Some(machine.arn);
+    Ok(())
+}
+
 fn list_item(e: &ExecutionRecord) -> Value {
     let mut item = json!({
         "executionArn": e.arn,
@@ -355,6 +370,10 @@ fn list_item(e: &ExecutionRecord) -> Value {
     }
     if let Some(d) = e.redrive_date {
         item["redriveDate"] = timestamp(d);
+    }
+    if let Some(run) = &e.map_run_arn {
+        item["mapRunArn"] = json!(run);
+        item["itemCount"] = json!(1);
     }
     item
 }
@@ -413,6 +432,12 @@ pub fn describe_state_machine(state: &AppState, mut p: Params) -> Result<Value, 
         "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
         "tracingConfiguration": {"enabled": false},
     });
+    if let Some(run) = &e.map_run_arn {
+        out["mapRunArn"] = json!(run);
+        if let Some((_, label)) = name.split_once('/') {
+            out["label"] = json!(label);
+        }
+    }
     if let Some(sm) = machine.filter(|sm| sm.definition == e.definition) {
         let described = super::machines::describe_record(&sm);
         out["updateDate"] = timestamp(sm.updated);

@@ -1,19 +1,18 @@
-//! Map Runs: `DescribeMapRun`, `ListMapRuns`, `UpdateMapRun` and
-//! `ListExecutions(mapRunArn)`. The engine keeps Map Runs inside their
-//! parent execution (see `engine::durable` map_runs); this module shapes
-//! them as AWS does.
+//! Map Runs: `DescribeMapRun`, `ListMapRuns` and `UpdateMapRun`. The engine
+//! keeps Map Runs inside their parent execution (see `engine::durable`
+//! map_runs); this module shapes them as AWS does. Their child executions
+//! are execution records of their own, listed by `ListExecutions(mapRunArn)`.
 
-use asl::{ChildExecution, MapRun, MapRunCounts, MapRunUpdate};
+use asl::{MapRun, MapRunCounts, MapRunUpdate};
 use engine::durable::EngineError;
 use serde_json::{Value, json};
-use store::ExecutionStatus;
 
 use super::{arn, token};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::protocol::{Params, shapes, timestamp};
 
-fn resource_not_found(arn: &str) -> ApiError {
+pub(super) fn resource_not_found(arn: &str) -> ApiError {
     ApiError::sfn("ResourceNotFound", format!("Resource not found: '{arn}'"))
         .with("resourceName", arn)
 }
@@ -148,70 +147,4 @@ pub async fn update(state: &AppState, mut p: Params) -> Result<Value, ApiError> 
         .await
         .map_err(map_run_error)?;
     Ok(json!({}))
-}
-
-/// `ListExecutions` with `mapRunArn`: the Map Run's child executions,
-/// newest first.
-pub async fn list_children(
-    state: &AppState,
-    map_run: &str,
-    status: Option<ExecutionStatus>,
-    redrive: Option<&str>,
-    limit: usize,
-    next: Option<&str>,
-) -> Result<Value, ApiError> {
-    let (_, run) = describe_run(state, map_run).await?;
-    let scope = format!(
-        "ListExecutions {map_run} {} {}",
-        status.map(|s| s.as_str()).unwrap_or_default(),
-        redrive.unwrap_or_default()
-    );
-    let skip = match next {
-        Some(t) => token::decode_u64(t, &scope)? as usize,
-        None => 0,
-    };
-    let matching: Vec<&ChildExecution> = run
-        .children
-        .iter()
-        .rev()
-        .filter(|c| status.is_none_or(|s| s.as_str() == c.status.as_str()))
-        .filter(|c| match redrive {
-            Some("REDRIVEN") => c.redrive_count > 0,
-            Some("NOT_REDRIVEN") => c.redrive_count == 0,
-            _ => true,
-        })
-        .collect();
-    let items: Vec<Value> = matching
-        .iter()
-        .skip(skip)
-        .take(limit)
-        .map(|c| child_item(&run, c))
-        .collect();
-    let mut out = json!({"executions": items});
-    if skip + limit < matching.len() {
-        out["nextToken"] = json!(token::encode(&scope, json!(skip + limit)));
-    }
-    Ok(out)
-}
-
-fn child_item(run: &MapRun, c: &ChildExecution) -> Value {
-    let mut item = json!({
-        "executionArn": run.child_arn(&c.name),
-        "stateMachineArn": run.state_machine_arn,
-        "name": c.name,
-        "status": c.status.as_str(),
-        "startDate": timestamp(c.start_date),
-        "mapRunArn": run.arn,
-        "itemCount": 1,
-    });
-    if let Some(d) = c.stop_date {
-        item["stopDate"] = timestamp(d);
-    }
-    if c.redrive_count > 0 {
-        item["redriveCount"] = json!(c.redrive_count);
-    }
-    if let Some(d) = c.redrive_date {
-        item["redriveDate"] = timestamp(d);
-    }
-    item
 }

@@ -49,7 +49,7 @@ pub async fn handle(state: &AppState, operation: &str, p: Params) -> Result<Valu
         "DescribeExecution" => executions::describe(state, p),
         "StopExecution" => executions::stop(state, p).await,
         "RedriveExecution" => executions::redrive(state, p).await,
-        "ListExecutions" => executions::list(state, p).await,
+        "ListExecutions" => executions::list(state, p),
         "DescribeMapRun" => map_runs::describe(state, p).await,
         "ListMapRuns" => map_runs::list(state, p).await,
         "UpdateMapRun" => map_runs::update(state, p).await,

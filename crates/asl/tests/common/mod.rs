@@ -37,6 +37,7 @@ pub fn info() -> ExecutionInfo {
         region: "us-east-1".into(),
         start_time: T0,
         redrive_count: Some(0),
+        child_executions: true,
     }
 }
 

@@ -8,7 +8,11 @@
 //! replaying its journal, so nothing about a Map Run is stored twice and
 //! closed executions stay out of RAM.
 
-use asl::{Execution, MapRun, MapRunStatus, MapRunUpdate, Signal};
+use asl::history::to_json_text;
+use asl::map_run::ChildChange;
+use asl::{ChildStatus, Execution, MapRun, MapRunStatus, MapRunUpdate, Signal};
+use serde_json::Value;
+use store::{ExecutionRecord, ExecutionStatus, MachineType, Write};
 
 use super::{Engine, EngineError, Replayed, lock};
 
@@ -104,4 +108,144 @@ impl Engine {
         .await
         .map_err(|e| EngineError::Internal(format!("replay task failed: {e}")))?
     }
+}
+
+/// The store writes for what happened to an execution's Map Run children
+/// during one step: each child is an execution record of its own (no
+/// journal: it runs inside the parent), committed in the parent's batch.
+pub(super) fn child_writes(exec: &mut Execution, parent: &ExecutionRecord) -> Vec<Write> {
+    let changes = exec.take_child_changes();
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    let mut writes: Vec<Write> = Vec::new();
+    // The ItemProcessor each Map Run's children run, found once per step.
+    let mut definitions: Vec<(String, String)> = Vec::new();
+    for change in changes {
+        match change {
+            ChildChange::Started {
+                execution_arn,
+                name,
+                state_machine_arn,
+                map_run_arn,
+                input,
+                start_date,
+            } => writes.push(Write::CreateExecution(ExecutionRecord {
+                arn: execution_arn,
+                name,
+                state_machine_arn,
+                version_arn: None,
+                alias_arn: None,
+                definition: child_definition(exec, parent, &map_run_arn, &mut definitions),
+                machine_type: MachineType::Standard,
+                role_arn: parent.role_arn.clone(),
+                status: ExecutionStatus::Running,
+                input: to_json_text(&input),
+                output: None,
+                error: None,
+                cause: None,
+                start_date,
+                stop_date: None,
+                seed: 0,
+                redrive_count: 0,
+                redrive_date: None,
+                trace_header: None,
+                map_run_arn: Some(map_run_arn),
+            })),
+            ChildChange::Event {
+                execution_arn,
+                event,
+            } => match writes.last_mut() {
+                // One append per child and step.
+                Some(Write::AppendEvents {
+                    execution_arn: arn,
+                    events,
+                }) if *arn == execution_arn => events.push(event),
+                _ => writes.push(Write::AppendEvents {
+                    execution_arn,
+                    events: vec![event],
+                }),
+            },
+            ChildChange::Closed {
+                execution_arn,
+                status,
+                output,
+                error,
+                cause,
+                stop_date,
+            } => writes.push(Write::CloseExecution {
+                execution_arn,
+                status: match status {
+                    ChildStatus::Running => ExecutionStatus::Running,
+                    ChildStatus::Succeeded => ExecutionStatus::Succeeded,
+                    ChildStatus::Failed => ExecutionStatus::Failed,
+                    ChildStatus::Aborted => ExecutionStatus::Aborted,
+                },
+                output: output.as_ref().map(to_json_text),
+                error,
+                cause,
+                stop_date,
+            }),
+            ChildChange::Redriven {
+                execution_arn,
+                redrive_count,
+                redrive_date,
+            } => writes.push(Write::ReopenExecution {
+                execution_arn,
+                redrive_count,
+                redrive_date,
+            }),
+        }
+    }
+    writes
+}
+
+/// The definition a Map Run's children run: its Map state's `ItemProcessor`
+/// (or legacy `Iterator`), as AWS shows for the labelled state machine;
+/// the parent's whole definition if it cannot be found.
+fn child_definition(
+    exec: &Execution,
+    parent: &ExecutionRecord,
+    map_run_arn: &str,
+    known: &mut Vec<(String, String)>,
+) -> String {
+    if let Some((_, d)) = known.iter().find(|(arn, _)| arn == map_run_arn) {
+        return d.clone();
+    }
+    let state = exec
+        .map_runs()
+        .iter()
+        .find(|r| r.arn == map_run_arn)
+        .map(|r| r.state_name.as_str());
+    let found = state.and_then(|name| {
+        let root: Value = serde_json::from_str(&parent.definition).ok()?;
+        processor_of(&root, name).map(Value::to_string)
+    });
+    let definition = found.unwrap_or_else(|| parent.definition.clone());
+    known.push((map_run_arn.to_string(), definition.clone()));
+    definition
+}
+
+/// Finds Map state `name` anywhere in a block (state names are unique in a
+/// whole machine) and returns its processor.
+fn processor_of<'a>(block: &'a Value, name: &str) -> Option<&'a Value> {
+    let states = block.get("States")?.as_object()?;
+    for (state_name, state) in states {
+        if state_name == name && state.get("Type").and_then(Value::as_str) == Some("Map") {
+            return state.get("ItemProcessor").or_else(|| state.get("Iterator"));
+        }
+        let nested = state
+            .get("Branches")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .chain(state.get("ItemProcessor"))
+            .chain(state.get("Iterator"));
+        for inner in nested {
+            if let Some(found) = processor_of(inner, name) {
+                return Some(found);
+            }
+        }
+    }
+    None
 }

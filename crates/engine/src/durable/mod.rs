@@ -394,6 +394,7 @@ impl Engine {
             region: inner.config.region.clone(),
             start_time: now,
             redrive_count: (!express).then_some(0),
+            child_executions: !express,
         };
         let mut record = ExecutionRecord {
             arn: execution_arn.clone(),
@@ -415,10 +416,12 @@ impl Engine {
             redrive_count: 0,
             redrive_date: None,
             trace_header: req.trace_header,
+            map_run_arn: None,
         };
         let mut exec = Execution::start(machine, info, input, seed);
         let mut events = exec.take_events();
         name_version_and_alias(&mut events, &record);
+        let children = map_runs::child_writes(&mut exec, &record);
         let effects = exec.take_effects();
         let status = exec.status().clone();
         close_record(&mut record, &status, now);
@@ -428,15 +431,17 @@ impl Engine {
         };
         if status != Status::Running {
             if !express {
-                self.commit(vec![
+                let mut batch = vec![
                     Write::CreateExecution(record.clone()),
                     Write::AppendEvents {
                         execution_arn,
                         events,
                     },
-                ])
-                .await
-                .map_err(|e| map_conflict(e, &started.execution_arn))?;
+                ];
+                batch.extend(children);
+                self.commit(batch)
+                    .await
+                    .map_err(|e| map_conflict(e, &started.execution_arn))?;
             }
             return Ok((started, Ended::Now(record, status)));
         }
@@ -459,15 +464,15 @@ impl Engine {
             map.insert(execution_arn.clone(), Arc::clone(&live));
         }
         if !express {
-            let committed = self
-                .commit(vec![
-                    Write::CreateExecution(record.clone()),
-                    Write::AppendEvents {
-                        execution_arn: execution_arn.clone(),
-                        events,
-                    },
-                ])
-                .await;
+            let mut batch = vec![
+                Write::CreateExecution(record.clone()),
+                Write::AppendEvents {
+                    execution_arn: execution_arn.clone(),
+                    events,
+                },
+            ];
+            batch.extend(children);
+            let committed = self.commit(batch).await;
             if let Err(e) = committed {
                 lock(&inner.live).remove(&execution_arn);
                 return Err(map_conflict(e, &execution_arn));
@@ -534,6 +539,8 @@ impl Engine {
         let events = guard.exec.take_events();
         let effects = guard.exec.take_effects();
         let status = guard.exec.status().clone();
+        let Live { exec, record, .. } = &mut *guard;
+        let children = map_runs::child_writes(exec, record);
         if guard.record.machine_type == MachineType::Standard {
             let mut batch = vec![Write::AppendJournal {
                 execution_arn: execution_arn.to_string(),
@@ -549,6 +556,7 @@ impl Engine {
                     events,
                 });
             }
+            batch.extend(children);
             if status != Status::Running {
                 batch.push(close_write(&guard.record, &status, now));
             }
@@ -748,6 +756,7 @@ impl Engine {
             start_time: record.start_date,
             // Counted up again by the journal's redrive signals.
             redrive_count: Some(0),
+            child_executions: true,
         };
         let mut exec = Execution::start(machine, info, input, record.seed);
         // What is still outstanding once the journal has been replayed.
@@ -775,6 +784,8 @@ impl Engine {
             }
         };
         let mut produced = exec.take_events().len() as u64;
+        // Already stored: a replay only rebuilds the interpreter.
+        exec.take_child_changes();
         track(exec.take_effects(), &mut timers, &mut tasks);
         let mut seq = 0;
         for entry in journal {
@@ -795,6 +806,7 @@ impl Engine {
             }
             exec.signal(signal, entry.at);
             produced += exec.take_events().len() as u64;
+            exec.take_child_changes();
             track(exec.take_effects(), &mut timers, &mut tasks);
             seq = entry.seq;
         }
@@ -871,6 +883,16 @@ impl Engine {
             ));
         }
         let running = lock(&self.inner.live).contains_key(execution_arn);
+        if !running
+            && let Some(child) = self.existing(execution_arn)?
+            && child.map_run_arn.is_some()
+            && child.status == ExecutionStatus::Running
+        {
+            return Err(EngineError::Validation(
+                "Baton cannot stop one child execution of a Map Run yet: stop its parent execution"
+                    .into(),
+            ));
+        }
         if running {
             match self
                 .signal(execution_arn, Signal::Stop { error, cause })
@@ -919,6 +941,11 @@ impl Engine {
         if record.machine_type == MachineType::Express {
             return not("Execution is of type EXPRESS and cannot be redriven".into());
         }
+        if let Some(run) = &record.map_run_arn {
+            return not(format!(
+                "Execution was started by Map Run {run}: redrive its parent execution to rerun it"
+            ));
+        }
         if matches!(
             record.status,
             ExecutionStatus::Running | ExecutionStatus::Succeeded
@@ -951,6 +978,7 @@ impl Engine {
         let Replayed { mut exec, seq, .. } = self.replay(&open)?;
         exec.signal(Signal::Redrive, now);
         let events = exec.take_events();
+        let children = map_runs::child_writes(&mut exec, &open.record);
         let effects = exec.take_effects();
         let status = exec.status().clone();
         let mut reopened = open.record.clone();
@@ -997,6 +1025,7 @@ impl Engine {
                 events,
             },
         ];
+        batch.extend(children);
         if status != Status::Running {
             // Ended again at once (a Fail state fails again).
             batch.push(close_write(&reopened, &status, now));

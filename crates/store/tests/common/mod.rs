@@ -37,6 +37,7 @@ pub fn execution(machine: &str, name: &str, start_date: i64) -> ExecutionRecord 
         redrive_count: 0,
         redrive_date: None,
         trace_header: None,
+        map_run_arn: None,
     }
 }
 
