@@ -359,6 +359,40 @@ test('a 1,000-iteration Map: pick any iteration and read its step', async () => 
   await shot(page, 'map-1000');
 });
 
+test('a Distributed Map shows its Map Run live, and each child opens as an execution', async () => {
+  const { activityArn } = await baton.sfn('CreateActivity', { name: 'row' });
+  const def = {
+    StartAt: 'Rows',
+    States: {
+      Rows: {
+        Type: 'Map', Label: 'Rows', MaxConcurrency: 1, End: true,
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'Work', States: { Work: { Type: 'Task', Resource: activityArn, End: true } } },
+      },
+    },
+  };
+  const { stateMachineArn } = await baton.sfn('CreateStateMachine', { name: 'Fanout', definition: JSON.stringify(def), roleArn: ROLE });
+  const { executionArn } = await baton.sfn('StartExecution', { stateMachineArn, input: '[1, 2, 3]' });
+  await page.goto(hash(`/execution/${encodeURIComponent(executionArn)}`));
+  const section = page.locator('[data-testid=map-runs]');
+  await section.locator('text=1 running').waitFor();
+  assert.match(await section.textContent(), /2 pending of 3 items/);
+  assert.match(await section.textContent(), /at most 1 at once/);
+  for (let i = 0; i < 3; i++) {
+    const task = await baton.sfn('GetActivityTask', { activityArn });
+    await baton.sfn('SendTaskSuccess', { taskToken: task.taskToken, output: task.input });
+  }
+  await waitClosed(baton, executionArn);
+  await section.locator('text=3 succeeded').waitFor({ timeout: 20000 });
+  assert.equal(await section.locator('tbody tr').count(), 3);
+  await shot(page, 'map-run');
+  await section.locator('tbody tr a').first().click();
+  await page.waitForSelector(`${node('Work')}.status-succeeded`);
+  assert.equal(await page.locator('[data-testid=rerun]').count(), 0, 'a child is re-run through its parent');
+  await page.click('[data-testid=parent-link]');
+  await page.waitForURL((u) => u.hash.includes(encodeURIComponent(executionArn)));
+  await section.locator('text=3 succeeded').waitFor();
+});
+
 test('functions, tables and mailbox pages', async () => {
   await page.goto(hash('/functions'));
   await page.waitForSelector('text=Lottery-InputWinners');

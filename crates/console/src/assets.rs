@@ -35,6 +35,7 @@ static ASSETS: &[Asset] = assets![
     "js/vlist.js" => JS,
     "js/machines.js" => JS,
     "js/execution.js" => JS,
+    "js/mapruns.js" => JS,
     "js/views.js" => JS,
     "js/panel.js" => JS,
     "js/services.js" => JS,

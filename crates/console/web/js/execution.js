@@ -6,6 +6,7 @@ import { jsonView, tryParse, parseLocated } from './json.js';
 import { GraphView, TableView, EventsView, DefinitionView } from './views.js';
 import { indexDefinition, ExecutionModel, taskTokenOf } from './history.js';
 import { go } from './main.js';
+import { MapRunsSection } from './mapruns.js';
 
 const VIEWS = [['graph', 'Graph'], ['table', 'Table'], ['events', 'Events'], ['definition', 'Definition']];
 
@@ -123,7 +124,9 @@ class ExecutionPage {
 
   build() {
     const d = this.desc;
-    const machineArn = d.stateMachineArn;
+    // A Map Run child runs the labelled machine `…:stateMachine:<name>/<label>`.
+    const machineArn = d.stateMachineArn.split('/')[0];
+    this.mapRuns = new MapRunsSection(this.arn);
     this.head = h('div.pagehead');
     this.banner = h('div.bannerslot');
     this.summary = h('div.summary');
@@ -134,8 +137,9 @@ class ExecutionPage {
       h('nav.crumbs', { 'aria-label': 'Breadcrumb' },
         h('a', { href: '#/' }, 'State machines'), ' › ',
         h('a', { href: `#/machine/${encodeURIComponent(machineArn)}` }, arnName(machineArn)), ' › ',
+        d.mapRunArn ? [h('a', { href: '#', 'data-testid': 'parent-link', onclick: (ev) => this.openParent(ev) }, 'Map Run'), ' › '] : null,
         h('span', d.name)),
-      this.head, this.banner, this.summary, this.callback, this.viewTabs, this.body);
+      this.head, this.banner, this.summary, this.mapRuns.el, this.callback, this.viewTabs, this.body);
     this.refresh();
   }
 
@@ -154,6 +158,7 @@ class ExecutionPage {
     this.renderBanner();
     this.renderSummary();
     this.renderCallback();
+    this.mapRuns.update(this.model.events.some((e) => e.type === 'MapRunStarted'), status === 'RUNNING');
     if (this.diagramSvg) this.colourDiagram();
     this.renderBody(true);
   }
@@ -161,17 +166,30 @@ class ExecutionPage {
   renderHead() {
     const d = this.desc;
     const running = this.status === 'RUNNING';
+    // A Map Run child is started, stopped and redriven through its parent.
+    const child = Boolean(d.mapRunArn);
     const startLink = `#/machine/${encodeURIComponent(d.stateMachineArn)}/start?from=${encodeURIComponent(this.arn)}`;
     put(clear(this.head), 
       h('div.titlebox', h('h1', d.name), statusBadge(this.status), running ? h('span.live', { title: 'Live: updates as the execution runs' }, '● live') : null),
       h('div.actions',
-        h('a.button.primary', { href: startLink, 'data-testid': 'rerun' }, 'Re-run'),
-        h('a.button', { href: `${startLink}&edit=1` }, 'Edit input & re-run'),
-        running ? h('button.danger', { type: 'button', 'data-testid': 'stop', onclick: () => this.stop() }, 'Stop') : null,
-        ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(this.status) && !this.arn.includes(':express:')
+        child ? null : h('a.button.primary', { href: startLink, 'data-testid': 'rerun' }, 'Re-run'),
+        child ? null : h('a.button', { href: `${startLink}&edit=1` }, 'Edit input & re-run'),
+        running && !child ? h('button.danger', { type: 'button', 'data-testid': 'stop', onclick: () => this.stop() }, 'Stop') : null,
+        ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(this.status) && !this.arn.includes(':express:') && !child
           ? h('button', { type: 'button', 'data-testid': 'redrive', title: 'Continue from the unsuccessful states (RedriveExecution)', onclick: () => this.redrive() }, 'Redrive') : null,
-        h('button', { type: 'button', title: 'The aws CLI command that starts this execution again', onclick: () => copy(this.cli(), 'aws CLI command copied') }, 'Copy CLI'),
+        child ? null : h('button', { type: 'button', title: 'The aws CLI command that starts this execution again', onclick: () => copy(this.cli(), 'aws CLI command copied') }, 'Copy CLI'),
         h('button', { type: 'button', onclick: () => this.exportJson() }, 'Export')));
+  }
+
+  /** A Map Run child: opens the execution that started its Map Run. */
+  async openParent(ev) {
+    ev.preventDefault();
+    try {
+      const run = await sfn('DescribeMapRun', { mapRunArn: this.desc.mapRunArn });
+      go(`/execution/${encodeURIComponent(run.executionArn)}`, new URLSearchParams());
+    } catch (e) {
+      toast(`${e.code}: ${e.message}`, 'error');
+    }
   }
 
   cli() {
