@@ -379,10 +379,17 @@ pub struct Execution {
     child_changes: Vec<ChildChange>,
 }
 
-/// Where a Distributed Map child's own history stands.
+/// A Distributed Map child's identity (its `$$.Execution` and
+/// `$$.StateMachine`) and where its own history stands.
 #[derive(Debug)]
 struct ChildHistory {
     arn: String,
+    name: String,
+    input: Value,
+    start: Millis,
+    /// The labelled state machine it runs.
+    state_machine_arn: String,
+    redrive_count: u32,
     next_id: u64,
     /// The last event recorded.
     last: u64,
@@ -659,6 +666,7 @@ impl Execution {
         let child = record.child_started(index, self.now, history);
         let name = child.name.clone();
         let arn = record.child_arn(&name);
+        let child_name = name.clone();
         if self.info.child_executions {
             self.child_changes.push(ChildChange::Started {
                 execution_arn: arn.clone(),
@@ -669,8 +677,14 @@ impl Execution {
                 start_date: self.now,
             });
         }
+        let state_machine_arn = record.state_machine_arn.clone();
         self.child_histories.push(ChildHistory {
             arn,
+            name: child_name,
+            input: input.clone(),
+            start: self.now,
+            state_machine_arn,
+            redrive_count: 0,
             next_id: 1,
             last: 0,
         });
@@ -736,6 +750,7 @@ impl Execution {
             return 0;
         };
         let (history, count) = (child.history, child.redrive_count);
+        self.child_histories[history].redrive_count = count;
         let prev = self.child_histories[history].last;
         let mut d = Map::new();
         d.insert("redriveCount".into(), json!(count));
@@ -800,6 +815,22 @@ impl Execution {
         }
         if let Some(t) = self.redrive_time {
             ctx["Execution"]["RedriveTime"] = json!(format_millis(t));
+        }
+        if let Some(child) = self.frames[fid].history.map(|h| &self.child_histories[h]) {
+            // A Distributed Map child is an execution of its own.
+            ctx["Execution"]["Id"] = json!(child.arn);
+            ctx["Execution"]["Name"] = json!(child.name);
+            ctx["Execution"]["Input"] = child.input.clone();
+            ctx["Execution"]["StartTime"] = json!(format_millis(child.start));
+            ctx["Execution"]["RedriveCount"] = json!(child.redrive_count);
+            ctx["StateMachine"]["Id"] = json!(child.state_machine_arn);
+            ctx["StateMachine"]["Name"] = json!(
+                child
+                    .state_machine_arn
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or_default()
+            );
         }
         if let Some(t) = token {
             ctx["Task"] = json!({ "Token": t });

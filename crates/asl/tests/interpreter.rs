@@ -2010,3 +2010,26 @@ fn map_run_children_have_histories_of_their_own() {
     assert_eq!(closed[1].2.as_deref(), Some("Boom"));
     assert_eq!(redriven, vec![(second, 1)]);
 }
+
+/// Inside a Distributed Map child, `$$.Execution` and `$$.StateMachine` are
+/// the child's own: its ARN, name, input and the labelled state machine.
+#[test]
+fn a_map_run_child_sees_itself_in_the_context_object() {
+    let def = json!({"StartAt": "Map", "States": {"Map": {"Type": "Map", "End": true, "Label": "L",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Who", "States": {"Who": {"Type": "Pass", "End": true, "Parameters": {
+                "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name",
+                "input.$": "$$.Execution.Input", "machine.$": "$$.StateMachine.Id"}}}}}}});
+    let d = Driver::start(&def, json!([{"k": 1}]));
+    let run = &d.exec.map_runs()[0];
+    let child = &run.children[0];
+    assert_eq!(
+        d.output(),
+        json!([{
+            "id": run.child_arn(&child.name),
+            "name": child.name,
+            "input": {"k": 1},
+            "machine": format!("{}/L", info().state_machine_arn),
+        }])
+    );
+}
