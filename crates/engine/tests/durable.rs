@@ -698,3 +698,30 @@ fn a_map_run_is_described_updated_and_survives_a_restart() {
         }
     });
 }
+
+/// An in-memory store that keeps only the newest closed executions counts a
+/// parent that finished inside StartExecution as newer than its children,
+/// so the parent stays readable.
+#[tokio::test]
+async fn a_parent_outlives_its_children_under_memory_retention() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::with_retention(2));
+    let sm = machine(
+        "fan",
+        r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+            "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+              "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#,
+        MachineType::Standard,
+    );
+    store.put_state_machine(&sm).unwrap();
+    let engine = open(Arc::clone(&store), 1.0).await;
+    let arn = engine
+        .start_execution(start(&sm.arn, "f1", "[1,2,3,4]"))
+        .await
+        .unwrap()
+        .execution_arn;
+    let record = store
+        .get_execution(&arn)
+        .unwrap()
+        .expect("the parent is kept");
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+}

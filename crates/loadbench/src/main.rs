@@ -41,6 +41,8 @@ pub(crate) enum Scenario {
     Standard,
     Sync,
     Loop,
+    /// One Distributed Map over `--items` items (a Pass per child).
+    Map,
     DdbGet,
     DdbPut,
     LambdaInvoke,
@@ -52,6 +54,7 @@ impl Scenario {
             Scenario::Standard => "standard",
             Scenario::Sync => "sync",
             Scenario::Loop => "loop",
+            Scenario::Map => "map",
             Scenario::DdbGet => "ddb-get",
             Scenario::DdbPut => "ddb-put",
             Scenario::LambdaInvoke => "lambda-invoke",
@@ -588,11 +591,17 @@ pub(crate) fn round3(x: f64) -> f64 {
 
 /// One loop execution: (client-side seconds, server-side seconds).
 async fn one_loop(api: &Api, machine: &str, name: &str) -> Result<(f64, f64)> {
+    one_run(api, machine, name, "{\"i\":0}").await
+}
+
+/// Starts one execution and polls it every millisecond until it succeeds:
+/// (client seconds, server seconds from its dates).
+async fn one_run(api: &Api, machine: &str, name: &str, input: &str) -> Result<(f64, f64)> {
     let t0 = Instant::now();
     let started = api
         .call(
             "StartExecution",
-            &json!({"stateMachineArn": machine, "name": name, "input": "{\"i\":0}"}),
+            &json!({"stateMachineArn": machine, "name": name, "input": input}),
         )
         .await?;
     let arn = started["executionArn"]
@@ -610,7 +619,7 @@ async fn one_loop(api: &Api, machine: &str, name: &str) -> Result<(f64, f64)> {
             }
             Some("RUNNING") => tokio::time::sleep(Duration::from_millis(1)).await,
             _ => bail!(
-                "loop execution {arn} ended {}: {} {}",
+                "execution {arn} ended {}: {} {}",
                 out["status"],
                 out["error"],
                 out["cause"]
@@ -670,6 +679,61 @@ async fn run_loop(api: &Api, args: &Args) -> Result<Value> {
     }))
 }
 
+/// A Distributed Map whose children each run one Pass state.
+fn distributed_map() -> Value {
+    json!({
+        "Comment": "baton-loadbench Distributed Map",
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "Label": "Items",
+                "End": true,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Touch",
+                    "States": {"Touch": {"Type": "Pass", "Parameters": {"n.$": "$"}, "End": true}}
+                }
+            }
+        }
+    })
+}
+
+/// `map`: items/s through one Distributed Map, each item a child execution
+/// with its own record and history.
+async fn run_map(api: &Api, args: &Args) -> Result<Value> {
+    let machine = api
+        .create_machine("baton-loadbench-map", "STANDARD", &distributed_map())
+        .await?;
+    let input = serde_json::to_string(&(0..args.items).collect::<Vec<u64>>())?;
+    let tag = run_tag();
+    if args.warmup > 0.0 {
+        one_run(api, &machine, &format!("{tag}-warmup"), &input).await?;
+    }
+    let runs = args.count.unwrap_or(1).max(1);
+    let mut client = Vec::new();
+    for i in 0..runs {
+        let (c, _) = one_run(api, &machine, &format!("{tag}-{i}"), &input).await?;
+        client.push(c);
+    }
+    client.sort_by(f64::total_cmp);
+    let c = client[client.len() / 2];
+    let rate = args.items as f64 / c;
+    println!(
+        "scenario map  items {}  runs {runs}  endpoint {}",
+        args.items, args.endpoint
+    );
+    println!("{:>14} {:>16}", "client s", "items/s");
+    println!("{c:>14.3} {rate:>16.0}");
+    Ok(json!({
+        "scenario": "map",
+        "items": args.items,
+        "runs": runs,
+        "seconds": round3(c),
+        "items_per_s": rate.round(),
+    }))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
@@ -679,6 +743,7 @@ async fn main() -> Result<()> {
     let api = Api::new(&args.endpoint, args.concurrency.max(1))?;
     let summary = match args.scenario {
         Scenario::Loop => run_loop(&api, &args).await?,
+        Scenario::Map => run_map(&api, &args).await?,
         Scenario::DdbGet | Scenario::DdbPut => ddb::run(&api, &args).await?,
         Scenario::LambdaInvoke => lambda::run(&api, &args).await?,
         Scenario::Standard | Scenario::Sync => run_executions(&api, &args).await?,

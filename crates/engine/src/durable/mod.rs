@@ -431,14 +431,16 @@ impl Engine {
         };
         if status != Status::Running {
             if !express {
-                let mut batch = vec![
+                // Children first: a store that keeps only the newest closed
+                // executions then counts the parent as the newest.
+                let mut batch = children;
+                batch.extend([
                     Write::CreateExecution(record.clone()),
                     Write::AppendEvents {
                         execution_arn,
                         events,
                     },
-                ];
-                batch.extend(children);
+                ]);
                 self.commit(batch)
                     .await
                     .map_err(|e| map_conflict(e, &started.execution_arn))?;
