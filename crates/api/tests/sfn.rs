@@ -296,6 +296,45 @@ async fn map_runs_are_described_listed_and_guarded() {
     assert_eq!(name, "ResourceNotFound");
 }
 
+/// With an ItemBatcher each child carries several items: ListExecutions
+/// reports each child's itemCount and DescribeMapRun counts items and
+/// children apart.
+#[tokio::test]
+async fn batched_map_run_children_report_their_item_counts() {
+    let app = app().await;
+    let sm = create(
+        &app,
+        "batched",
+        r#"{"StartAt":"M","States":{"M":{"Type":"Map","Label":"B","End":true,"ItemBatcher":{"MaxItemsPerBatch":4},
+            "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+              "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#,
+    )
+    .await;
+    let items: Vec<u32> = (0..10).collect();
+    let started = ok(
+        &app,
+        "StartExecution",
+        json!({"stateMachineArn": sm, "input": serde_json::to_string(&items).unwrap()}),
+    )
+    .await;
+    let exec = started["executionArn"].as_str().unwrap();
+    wait_closed(&app, exec).await;
+    let runs = ok(&app, "ListMapRuns", json!({"executionArn": exec})).await;
+    let run_arn = runs["mapRuns"][0]["mapRunArn"].as_str().unwrap();
+    let d = ok(&app, "DescribeMapRun", json!({"mapRunArn": run_arn})).await;
+    assert_eq!(d["itemCounts"]["succeeded"], 10);
+    assert_eq!(d["executionCounts"]["succeeded"], 3);
+    let children = ok(&app, "ListExecutions", json!({"mapRunArn": run_arn})).await;
+    let mut counts: Vec<u64> = children["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["itemCount"].as_u64().unwrap())
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [2, 4, 4]);
+}
+
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
     let app = app().await;

@@ -269,6 +269,10 @@ struct ChildrenWait {
     concurrency: usize,
     /// Children that failed or were aborted: what a redrive runs again.
     unsuccessful: Vec<(usize, FrameId)>,
+    /// With an `ItemBatcher`: how many items each child carries.
+    batch_sizes: Option<Vec<usize>>,
+    /// Items in failed children (what the tolerated thresholds count).
+    failed_items: usize,
 }
 
 impl ChildrenWait {
@@ -278,14 +282,28 @@ impl ChildrenWait {
         if !self.is_map {
             return false;
         }
-        let total = self.inputs.len().max(1) as f64;
-        let by_count = self
-            .tolerated_count
-            .is_some_and(|c| self.failed as u64 <= c);
+        let total = self.item_total().max(1) as f64;
+        let failed = self.failed_items;
+        let by_count = self.tolerated_count.is_some_and(|c| failed as u64 <= c);
         let by_pct = self
             .tolerated_percentage
-            .is_some_and(|p| (self.failed as f64) * 100.0 / total <= p);
+            .is_some_and(|p| (failed as f64) * 100.0 / total <= p);
         by_count || by_pct
+    }
+
+    /// Items child `index` carries (1 without an `ItemBatcher`).
+    fn items_of(&self, index: usize) -> usize {
+        self.batch_sizes
+            .as_ref()
+            .and_then(|s| s.get(index).copied())
+            .unwrap_or(1)
+    }
+
+    fn item_total(&self) -> usize {
+        match &self.batch_sizes {
+            Some(s) => s.iter().sum(),
+            None => self.inputs.len(),
+        }
     }
 }
 
@@ -660,10 +678,10 @@ impl Execution {
 
     /// Starts item `index` of Map Run `run` as a child execution: its record
     /// and its `ExecutionStarted`. Returns the child's history.
-    fn start_child(&mut self, run: usize, index: usize, input: &Value) -> usize {
+    fn start_child(&mut self, run: usize, index: usize, items: usize, input: &Value) -> usize {
         let history = self.child_histories.len();
         let record = &mut self.map_runs[run];
-        let child = record.child_started(index, self.now, history);
+        let child = record.child_started(index, items, self.now, history);
         let name = child.name.clone();
         let arn = record.child_arn(&name);
         let child_name = name.clone();
@@ -674,6 +692,7 @@ impl Execution {
                 state_machine_arn: record.state_machine_arn.clone(),
                 map_run_arn: record.arn.clone(),
                 input: input.clone(),
+                item_count: items,
                 start_date: self.now,
             });
         }
@@ -2270,6 +2289,8 @@ impl Execution {
                     run: None,
                     concurrency: n,
                     unsuccessful: Vec::new(),
+                    batch_sizes: None,
+                    failed_items: 0,
                 };
                 for (i, &block) in p.branches.iter().enumerate() {
                     let child = self.spawn(fid, i, block, wait.inputs[i].clone(), started, None);
@@ -2283,6 +2304,29 @@ impl Execution {
                 self.frames[fid].step = Step::Children(Box::new(wait));
             }
             StateKind::Map(m) => {
+                // Items from S3 and results to S3 need an S3 Baton does not
+                // have: say so, catchably, rather than run on the wrong data.
+                let s3 = [
+                    (&m.item_reader, "States.ItemReaderFailed", "ItemReader"),
+                    (
+                        &m.result_writer,
+                        "States.ResultWriterFailed",
+                        "ResultWriter",
+                    ),
+                ];
+                if let Some((Some(resource), error, field)) =
+                    s3.into_iter().find(|(r, _, _)| r.is_some())
+                {
+                    let failure = Failure::new(
+                        error,
+                        format!(
+                            "Baton cannot run the {field} of Map state '{}' ({resource}): there is no local S3 yet",
+                            state.name
+                        ),
+                    );
+                    self.state_error(fid, active, failure, None);
+                    return;
+                }
                 let jsonata = state.query_language == QueryLanguage::Jsonata;
                 let items_value = match (&m.items, &m.items_path) {
                     (Some(t), _) => {
@@ -2426,6 +2470,20 @@ impl Execution {
                     };
                     inputs.push(input);
                 }
+                let item_total = inputs.len();
+                let mut batch_sizes = None;
+                if let Some(b) = &m.item_batcher {
+                    match self.batch_items(fid, &active, &effective, b, inputs) {
+                        Ok((batches, sizes)) => {
+                            inputs = batches;
+                            batch_sizes = Some(sizes);
+                        }
+                        Err(f) => {
+                            self.fail_at(fid, &active, f);
+                            return;
+                        }
+                    }
+                }
                 let n = inputs.len();
                 let name = state.name.clone();
                 if !started_early {
@@ -2446,7 +2504,10 @@ impl Execution {
                     run: None,
                     concurrency: 0,
                     unsuccessful: Vec::new(),
+                    batch_sizes: None,
+                    failed_items: 0,
                 });
+                wait.batch_sizes = batch_sizes;
                 if m.distributed {
                     let label = m.label.clone().unwrap_or_else(|| self.uuid());
                     let arn = format!(
@@ -2469,7 +2530,7 @@ impl Execution {
                         max_concurrency as u64,
                         tolerated_percentage.unwrap_or(0.0),
                         tolerated_count.map_or(0, |c| c as u64),
-                        n,
+                        item_total,
                         name_seed,
                     ));
                     wait.run = Some(self.map_runs.len() - 1);
@@ -2491,6 +2552,92 @@ impl Execution {
             }
             _ => {}
         }
+    }
+
+    /// `ItemBatcher`: groups the (selected) items into child inputs
+    /// `{"BatchInput": …, "Items": [...]}` of at most `MaxItemsPerBatch`
+    /// items and `MaxInputBytesPerBatch` bytes (256 KiB when unset), in
+    /// order. Returns the batches and how many items each holds.
+    fn batch_items(
+        &mut self,
+        fid: FrameId,
+        active: &Active,
+        effective: &Value,
+        b: &crate::model::ItemBatcher,
+        items: Vec<Value>,
+    ) -> Result<(Vec<Value>, Vec<usize>), Failure> {
+        let max_items = self.map_number(
+            fid,
+            active,
+            effective,
+            b.max_items.as_ref(),
+            "MaxItemsPerBatchPath",
+            false,
+        )?;
+        let max_bytes = self.map_number(
+            fid,
+            active,
+            effective,
+            b.max_bytes.as_ref(),
+            "MaxInputBytesPerBatchPath",
+            false,
+        )?;
+        let bad = |me: &mut Self, message: String| {
+            me.fail_in_state(fid, active, ExprFailure::runtime(message))
+        };
+        if max_items.is_some_and(|v| v < 1.0) {
+            return Err(bad(self, "MaxItemsPerBatch must be at least 1.".into()));
+        }
+        if max_bytes.is_some_and(|v| !(1.0..=MAX_PAYLOAD_BYTES as f64).contains(&v)) {
+            return Err(bad(
+                self,
+                format!("MaxInputBytesPerBatch must be between 1 and {MAX_PAYLOAD_BYTES}."),
+            ));
+        }
+        let batch_input = match &b.batch_input {
+            Some(t) => Some(self.eval_input_template(fid, active, t, None)?),
+            None => None,
+        };
+        let max_items = max_items.map_or(usize::MAX, |v| v as usize);
+        let max_bytes = max_bytes.map_or(MAX_PAYLOAD_BYTES, |v| v as usize);
+        let batch = |items: Vec<Value>| {
+            let mut m = Map::new();
+            if let Some(bi) = &batch_input {
+                m.insert("BatchInput".into(), bi.clone());
+            }
+            m.insert("Items".into(), Value::Array(items));
+            Value::Object(m)
+        };
+        // Bytes of a batch with no items; each item adds its size and a comma.
+        let empty = to_json_text(&batch(Vec::new())).len();
+        let (mut batches, mut sizes) = (Vec::new(), Vec::new());
+        let (mut current, mut bytes) = (Vec::new(), empty);
+        for item in items {
+            let size = to_json_text(&item).len();
+            if empty + size > max_bytes {
+                return Err(bad(
+                    self,
+                    format!(
+                        "An item of {size} bytes does not fit in a batch of at most {max_bytes} bytes (MaxInputBytesPerBatch)."
+                    ),
+                ));
+            }
+            let comma = usize::from(!current.is_empty());
+            if !current.is_empty()
+                && (current.len() >= max_items || bytes + comma + size > max_bytes)
+            {
+                sizes.push(current.len());
+                batches.push(batch(std::mem::take(&mut current)));
+                bytes = empty;
+            }
+            bytes += usize::from(!current.is_empty()) + size;
+            current.push(item);
+        }
+        if !current.is_empty() {
+            sizes.push(current.len());
+            batches.push(batch(current));
+        }
+        Ok((batches, sizes))
     }
 
     fn emit_map_started(&mut self, fid: FrameId, length: usize) {
@@ -2563,9 +2710,10 @@ impl Execution {
     ) {
         let index = wait.next_index;
         wait.next_index += 1;
+        let items = wait.items_of(index);
         let child_history = wait
             .run
-            .map(|run| self.start_child(run, index, &wait.inputs[index]));
+            .map(|run| self.start_child(run, index, items, &wait.inputs[index]));
         let started = if child_history.is_some() {
             // The child's first state links to 0, as an execution's does.
             0
@@ -2696,6 +2844,7 @@ impl Execution {
             }
             Err(failure) => {
                 wait.failed += 1;
+                wait.failed_items += wait.items_of(index);
                 wait.done += 1;
                 wait.unsuccessful.push((index, child));
                 let tolerated = wait.within_tolerance();
@@ -3022,6 +3171,7 @@ impl Execution {
                     .filter(|o| o.is_some())
                     .count();
                 wait.failed = 0;
+                wait.failed_items = 0;
                 let machine = Arc::clone(&self.machine);
                 let state = &machine.block(self.frames[fid].block).states[wait.active.state];
                 let name = state.name.clone();

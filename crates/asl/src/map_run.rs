@@ -59,6 +59,8 @@ pub struct ChildExecution {
     pub index: usize,
     /// A UUID, as AWS names Map Run children.
     pub name: String,
+    /// Items it processes (more than 1 with an `ItemBatcher`).
+    pub item_count: usize,
     pub status: ChildStatus,
     pub start_date: Millis,
     pub stop_date: Option<Millis>,
@@ -81,6 +83,8 @@ pub enum ChildChange {
         state_machine_arn: String,
         map_run_arn: String,
         input: Value,
+        /// Items it processes (more than 1 with an `ItemBatcher`).
+        item_count: usize,
         start_date: Millis,
     },
     /// One event of the child's own history (ids start at 1 per child).
@@ -201,6 +205,7 @@ impl MapRun {
     pub(crate) fn child_started(
         &mut self,
         index: usize,
+        item_count: usize,
         now: Millis,
         history: usize,
     ) -> &ChildExecution {
@@ -208,6 +213,7 @@ impl MapRun {
         self.children.push(ChildExecution {
             index,
             name: rng.uuid(),
+            item_count,
             status: ChildStatus::Running,
             start_date: now,
             stop_date: None,
@@ -286,11 +292,26 @@ impl MapRun {
         n
     }
 
-    /// `itemCounts`: every item, started or not (one item per child).
+    /// `itemCounts`: every item, started or not, counted through the
+    /// child that carries it.
     pub fn item_counts(&self) -> MapRunCounts {
-        let mut n = self.execution_counts();
+        let mut n = MapRunCounts::default();
+        let mut started = 0;
+        for c in &self.children {
+            let k = c.item_count as u64;
+            started += k;
+            match c.status {
+                ChildStatus::Running => n.running += k,
+                ChildStatus::Succeeded => n.succeeded += k,
+                ChildStatus::Failed => n.failed += k,
+                ChildStatus::Aborted => n.aborted += k,
+            }
+        }
         n.total = self.item_total as u64;
-        n.pending = n.total.saturating_sub(self.children.len() as u64);
+        n.pending = n.total.saturating_sub(started);
+        if self.status != MapRunStatus::Running {
+            n.pending_redrive = n.failed + n.aborted;
+        }
         n
     }
 }
@@ -316,11 +337,11 @@ mod tests {
     #[test]
     fn counts_follow_children_and_pending_items() {
         let mut r = run(5);
-        r.child_started(0, 1_001, 0);
-        r.child_started(1, 1_002, 1);
+        r.child_started(0, 1, 1_001, 0);
+        r.child_started(1, 1, 1_002, 1);
         r.child_ended(0, ChildStatus::Succeeded, 1_010);
         r.child_ended(1, ChildStatus::Failed, 1_011);
-        r.child_started(2, 1_012, 2);
+        r.child_started(2, 1, 1_012, 2);
         let items = r.item_counts();
         assert_eq!(
             (
@@ -348,8 +369,8 @@ mod tests {
         let mut a = run(3);
         let mut b = run(3);
         for i in 0..3 {
-            a.child_started(i, 0, i);
-            b.child_started(i, 0, i);
+            a.child_started(i, 1, 0, i);
+            b.child_started(i, 1, 0, i);
         }
         assert_eq!(a.children, b.children);
         assert_ne!(a.children[0].name, a.children[1].name);
@@ -366,7 +387,7 @@ mod tests {
     #[test]
     fn a_rerun_child_counts_its_redrive_and_a_closed_child_stays_closed() {
         let mut r = run(1);
-        r.child_started(0, 0, 0);
+        r.child_started(0, 1, 0, 0);
         assert!(r.child_ended(0, ChildStatus::Failed, 5).is_some());
         assert!(r.child_ended(0, ChildStatus::Succeeded, 6).is_none());
         assert_eq!(r.children[0].status, ChildStatus::Failed);

@@ -352,6 +352,19 @@ pub struct MapState {
     pub label: Option<String>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+    /// `ItemBatcher`: children get `{"BatchInput": …, "Items": [...]}`.
+    pub item_batcher: Option<ItemBatcher>,
+    /// `ItemReader.Resource` / `ResultWriter.Resource`: S3, which Baton does
+    /// not have, so a Map that names one fails with a clear error.
+    pub item_reader: Option<String>,
+    pub result_writer: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ItemBatcher {
+    pub max_items: Option<Number>,
+    pub max_bytes: Option<Number>,
+    pub batch_input: Option<Template>,
 }
 
 #[derive(Debug, Clone)]
@@ -795,7 +808,11 @@ impl Cx {
             .and_then(|c| c.get("Mode"))
             .and_then(Value::as_str)
             == Some("DISTRIBUTED");
-        let number = |lit: &str, path: &str| -> Result<Option<Number>, CompileError> {
+        let number_in = |obj: &Map<String, Value>,
+                         at: &str,
+                         lit: &str,
+                         path: &str|
+         -> Result<Option<Number>, CompileError> {
             if let Some(v) = obj.get(lit) {
                 return Ok(Some(match (jsonpath, v.as_f64()) {
                     (true, Some(n)) => Number::Literal(n),
@@ -820,6 +837,39 @@ impl Cx {
                 )));
             }
             Ok(None)
+        };
+        let number = |lit: &str, path: &str| number_in(obj, at, lit, path);
+        let item_batcher = match obj.get("ItemBatcher") {
+            Some(Value::Object(b)) => {
+                let here = format!("{at}/ItemBatcher");
+                Some(ItemBatcher {
+                    max_items: number_in(b, &here, "MaxItemsPerBatch", "MaxItemsPerBatchPath")?,
+                    max_bytes: number_in(
+                        b,
+                        &here,
+                        "MaxInputBytesPerBatch",
+                        "MaxInputBytesPerBatchPath",
+                    )?,
+                    batch_input: match b.get("BatchInput") {
+                        Some(v) => Some(Template::compile(
+                            v,
+                            query_language,
+                            &format!("{here}/BatchInput"),
+                            "BatchInput",
+                        )?),
+                        None => None,
+                    },
+                })
+            }
+            _ => None,
+        };
+        let resource_of = |key: &str| {
+            obj.get(key).map(|r| {
+                r.get("Resource")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            })
         };
         let items = match (jsonpath, obj.get("Items")) {
             (false, Some(v)) => Some(Template::compile(
@@ -856,6 +906,9 @@ impl Cx {
             label: obj.get("Label").and_then(Value::as_str).map(str::to_string),
             retry: retriers(obj.get("Retry"))?,
             catch: self.catchers(obj.get("Catch"), names, query_language, at)?,
+            item_batcher,
+            item_reader: resource_of("ItemReader"),
+            result_writer: resource_of("ResultWriter"),
         })
     }
 

@@ -2033,3 +2033,120 @@ fn a_map_run_child_sees_itself_in_the_context_object() {
         }])
     );
 }
+
+// ---------------------------------------------------------------------------
+// ItemBatcher, ItemReader, ResultWriter ([DG] input-output-itembatcher)
+// ---------------------------------------------------------------------------
+
+/// "Step Functions adds the items to an Items array. It then passes the
+/// array as input to each child workflow execution", with `BatchInput`
+/// beside it; the Map's result is each child's output, and the Map Run
+/// counts items and child executions apart.
+#[test]
+fn item_batcher_groups_items_into_child_inputs() {
+    let def = json!({"StartAt": "Map", "States": {"Map": {"Type": "Map", "End": true,
+        "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"run.$": "$.run", "fixed": 1}},
+        "ItemsPath": "$.rows",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
+    let d = Driver::start(&def, json!({"run": "r1", "rows": [1, 2, 3, 4, 5]}));
+    assert_eq!(
+        d.output(),
+        json!([
+            {"BatchInput": {"run": "r1", "fixed": 1}, "Items": [1, 2]},
+            {"BatchInput": {"run": "r1", "fixed": 1}, "Items": [3, 4]},
+            {"BatchInput": {"run": "r1", "fixed": 1}, "Items": [5]},
+        ])
+    );
+    let run = &d.exec.map_runs()[0];
+    assert_eq!(
+        (run.item_counts().total, run.item_counts().succeeded),
+        (5, 5)
+    );
+    assert_eq!(run.execution_counts().total, 3);
+    assert_eq!(
+        run.children
+            .iter()
+            .map(|c| c.item_count)
+            .collect::<Vec<_>>(),
+        [2, 2, 1]
+    );
+}
+
+/// MaxInputBytesPerBatch bounds each child's input; an item that cannot fit
+/// even alone fails the Map state.
+#[test]
+fn item_batcher_respects_max_input_bytes() {
+    let def = |bytes: u64| {
+        json!({"StartAt": "Map", "States": {"Map": {"Type": "Map", "End": true,
+            "ItemBatcher": {"MaxInputBytesPerBatch": bytes},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}})
+    };
+    // `{"Items":[]}` is 12 bytes; "aaaa" is 6, so two fit in 25 (12 + 6 + 1 + 6).
+    let items = json!(["aaaa", "bbbb", "cccc"]);
+    let d = Driver::start(&def(25), items.clone());
+    assert_eq!(
+        d.output(),
+        json!([{"Items": ["aaaa", "bbbb"]}, {"Items": ["cccc"]}])
+    );
+    for out in d.output().as_array().unwrap() {
+        assert!(serde_json::to_string(out).unwrap().len() <= 25);
+    }
+    let d = Driver::start(&def(17), items);
+    let (error, cause) = d.failure();
+    assert_eq!(error, "States.Runtime");
+    assert!(cause.contains("does not fit"), "{cause}");
+}
+
+/// A failed batch fails every item in it: the tolerated count is of items.
+#[test]
+fn tolerated_failures_count_the_items_of_a_failed_batch() {
+    let def = |count: u64| {
+        json!({"StartAt": "Map", "States": {"Map": {"Type": "Map", "End": true,
+            "ToleratedFailureCount": count,
+            "ItemBatcher": {"MaxItemsPerBatch": 3},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": INVOKE, "End": true}}}}}})
+    };
+    for (count, tolerated) in [(2, false), (3, true)] {
+        let mut d = Driver::start(&def(count), json!([1, 2, 3, 4, 5, 6]));
+        let works = pending_works(&d);
+        assert_eq!(works.len(), 2, "two batches of three");
+        answer(&mut d, &works[0], false);
+        if tolerated {
+            answer(&mut d, &works[1], true);
+            assert!(
+                matches!(d.status(), Status::Succeeded { .. }),
+                "count {count}"
+            );
+        } else {
+            assert_eq!(d.failure().0, "States.ExceedToleratedFailureThreshold");
+        }
+    }
+}
+
+/// Items from S3 and results to S3 need an S3 Baton does not have: the Map
+/// fails with the reader's or writer's error, which a Catch can take.
+#[test]
+fn item_reader_and_result_writer_fail_clearly_and_can_be_caught() {
+    let def = json!({"StartAt": "Map", "States": {
+        "Map": {"Type": "Map", "Next": "Done",
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"}, "Parameters": {"Bucket": "b", "Key": "k"}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "Catch": [{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Caught"}]},
+        "Caught": {"Type": "Pass", "End": true},
+        "Done": {"Type": "Pass", "End": true}}});
+    let d = Driver::start(&def, json!({}));
+    let out = d.output();
+    assert_eq!(out["Error"], "States.ItemReaderFailed");
+    assert!(out["Cause"].as_str().unwrap().contains("s3:getObject"));
+    let def = json!({"StartAt": "Map", "States": {"Map": {"Type": "Map", "End": true,
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
+    let d = Driver::start(&def, json!([1]));
+    assert_eq!(d.failure().0, "States.ResultWriterFailed");
+}

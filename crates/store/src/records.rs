@@ -137,6 +137,8 @@ pub struct ExecutionRecord {
     /// runs inside its parent's interpreter, so it has no journal of its own
     /// and is never resumed by itself.
     pub map_run_arn: Option<String>,
+    /// A Map Run child: how many items it processes (its `itemCount`).
+    pub item_count: Option<u64>,
 }
 
 /// Which executions to list.

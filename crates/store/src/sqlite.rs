@@ -186,6 +186,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX IF NOT EXISTS executions_by_map_run
         ON executions (map_run_arn, start_date DESC, arn) WHERE map_run_arn IS NOT NULL;
     ",
+    // 6: how many items a Map Run child processes (ItemBatcher).
+    "
+    ALTER TABLE executions ADD COLUMN item_count INTEGER;
+    ",
 ];
 
 /// Read connections kept for reuse; more may be open during a burst of
@@ -715,9 +719,9 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                     "INSERT INTO executions (arn, name, state_machine_arn, version_arn,
                         alias_arn, definition, machine_type, role_arn, status, input, output,
                         error, cause, start_date, stop_date, seed, redrive_count, trace_header,
-                        redrive_date, map_run_arn)
+                        redrive_date, map_run_arn, item_count)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                        ?15, ?16, ?17, ?18, ?19, ?20)",
+                        ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
                 )
                 .map_err(db_error)?;
             stmt.execute(params![
@@ -741,6 +745,7 @@ fn apply_write(conn: &Connection, write: &Write) -> Result<(), StoreError> {
                 r.trace_header,
                 r.redrive_date,
                 r.map_run_arn,
+                r.item_count.map(|n| n as i64),
             ])
             .map_err(|e| conflict_as(e, || format!("execution already exists: {}", r.arn)))?;
         }
@@ -946,7 +951,7 @@ fn activity_row(row: &Row<'_>) -> Result<ActivityRecord, StoreError> {
 
 const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, alias_arn,
     definition, machine_type, role_arn, status, input, output, error, cause, start_date,
-    stop_date, seed, redrive_count, trace_header, redrive_date, map_run_arn";
+    stop_date, seed, redrive_count, trace_header, redrive_date, map_run_arn, item_count";
 
 /// An execution's journal (in order) and event count, read in the caller's snapshot.
 fn with_journal(c: &Connection, record: ExecutionRecord) -> Result<OpenExecution, StoreError> {
@@ -1002,6 +1007,7 @@ fn execution_row(row: &Row<'_>) -> Result<ExecutionRecord, StoreError> {
         trace_header: col(row, 17)?,
         redrive_date: col(row, 18)?,
         map_run_arn: col(row, 19)?,
+        item_count: col::<Option<i64>>(row, 20)?.map(|n| n as u64),
     })
 }
 

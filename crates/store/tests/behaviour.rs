@@ -85,6 +85,7 @@ fn map_runs(store: &dyn Store) {
     let labelled = format!("{SM}/L");
     let mut child = execution(&labelled, "c-1", 600);
     child.map_run_arn = Some(run(1));
+    child.item_count = Some(3);
     let mut other = execution(&labelled, "c-2", 601);
     other.map_run_arn = Some(run(2));
     commit_wait(
@@ -838,8 +839,8 @@ fn sqlite_schema_is_versioned_and_idempotent() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(
-        v, 5,
-        "initial schema + aliases + redrive date + map runs + map run children"
+        v, 6,
+        "initial schema + aliases + redrive date + map runs + map run children + item counts"
     );
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -881,7 +882,8 @@ fn sqlite_upgrade_indexes_existing_map_runs() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE map_runs; DROP INDEX executions_by_map_run;
-         ALTER TABLE executions DROP COLUMN map_run_arn; PRAGMA user_version = 3;",
+         ALTER TABLE executions DROP COLUMN map_run_arn;
+         ALTER TABLE executions DROP COLUMN item_count; PRAGMA user_version = 3;",
     )
     .unwrap();
     drop(conn);

@@ -373,7 +373,7 @@ fn list_item(e: &ExecutionRecord) -> Value {
     }
     if let Some(run) = &e.map_run_arn {
         item["mapRunArn"] = json!(run);
-        item["itemCount"] = json!(1);
+        item["itemCount"] = json!(e.item_count.unwrap_or(1));
     }
     item
 }

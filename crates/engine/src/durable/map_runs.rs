@@ -129,6 +129,7 @@ pub(super) fn child_writes(exec: &mut Execution, parent: &ExecutionRecord) -> Ve
                 state_machine_arn,
                 map_run_arn,
                 input,
+                item_count,
                 start_date,
             } => writes.push(Write::CreateExecution(ExecutionRecord {
                 arn: execution_arn,
@@ -151,6 +152,7 @@ pub(super) fn child_writes(exec: &mut Execution, parent: &ExecutionRecord) -> Ve
                 redrive_date: None,
                 trace_header: None,
                 map_run_arn: Some(map_run_arn),
+                item_count: Some(item_count as u64),
             })),
             ChildChange::Event {
                 execution_arn,

@@ -417,6 +417,7 @@ impl Engine {
             redrive_date: None,
             trace_header: req.trace_header,
             map_run_arn: None,
+            item_count: None,
         };
         let mut exec = Execution::start(machine, info, input, seed);
         let mut events = exec.take_events();

@@ -38,6 +38,7 @@ pub fn execution(machine: &str, name: &str, start_date: i64) -> ExecutionRecord 
         redrive_date: None,
         trace_header: None,
         map_run_arn: None,
+        item_count: None,
     }
 }
 
