@@ -26,6 +26,16 @@ def test_executions_survive_repeated_kill_9(tmp_path):
             for i in range(20)]
     act_runs = [sfn.start_execution(stateMachineArn=act_arn, name=f"a{i}", input=json.dumps({"n": i}))["executionArn"]
                 for i in range(5)]
+    # A Distributed Map whose children wait: its child executions are
+    # records of their own, written with the parent's steps.
+    fan = json.dumps({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "MaxConcurrency": 4, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "W", "States": {
+                              "W": {"Type": "Wait", "Seconds": 2, "Next": "P"},
+                              "P": {"Type": "Pass", "Parameters": {"item.$": "$"}, "End": True}}}}}})
+    fan_arn = sfn.create_state_machine(name="crash-fan", definition=fan, roleArn=ROLE)["stateMachineArn"]
+    fan_run = sfn.start_execution(stateMachineArn=fan_arn, name="fan", input=json.dumps(list(range(12))))["executionArn"]
 
     for _ in range(3):
         time.sleep(0.1)
@@ -45,7 +55,15 @@ def test_executions_survive_repeated_kill_9(tmp_path):
     for i, arn in enumerate(act_runs):
         d = wait_status(sfn, arn, timeout=30)
         assert json.loads(d["output"]) == {"n": i}
-    for arn in runs + act_runs:
+    d = wait_status(sfn, fan_run, timeout=30)
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == [{"item": i} for i in range(12)]
+    map_run = sfn.list_map_runs(executionArn=fan_run)["mapRuns"][0]["mapRunArn"]
+    counts = sfn.describe_map_run(mapRunArn=map_run)["executionCounts"]
+    assert counts["succeeded"] == 12 and counts["total"] == 12, counts
+    children = [c["executionArn"] for c in sfn.list_executions(mapRunArn=map_run)["executions"]]
+    assert len(children) == 12, "each child stored once"
+    for arn in runs + act_runs + [fan_run] + children:
         events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
         ids = [e["id"] for e in events]
         assert ids == list(range(1, len(ids) + 1)), f"{arn}: events missing or doubled: {ids}"
