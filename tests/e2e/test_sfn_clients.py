@@ -231,3 +231,27 @@ def test_map_run_apis_through_boto3_and_the_cli(server, sfn):
     assert cli["itemCounts"]["total"] == 4 and cli["status"] == "SUCCEEDED"
     listed = json.loads(aws_cli(server.url, "stepfunctions", "list-executions", "--map-run-arn", map_run).stdout)
     assert len(listed["executions"]) == 4
+
+
+def test_stop_one_map_run_child(sfn):
+    """StopExecution of one running child: it ends ABORTED with the given
+    error, its Map Run counts it, and a tolerated failure lets the parent go on."""
+    activity = sfn.create_activity(name="stoppable")["activityArn"]
+    definition = json.dumps({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ToleratedFailureCount": 1, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}}}}})
+    arn = sfn.create_state_machine(name="stoppable", definition=definition, roleArn=ROLE)["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=arn, input="[1, 2]")["executionArn"]
+    map_run = sfn.list_map_runs(executionArn=run)["mapRuns"][0]["mapRunArn"]
+    children = sfn.list_executions(mapRunArn=map_run)["executions"]
+    victim = children[0]["executionArn"]
+    sfn.stop_execution(executionArn=victim, error="Operator", cause="not needed")
+    stopped = sfn.describe_execution(executionArn=victim)
+    assert stopped["status"] == "ABORTED" and stopped["error"] == "Operator"
+    assert sfn.describe_execution(executionArn=run)["status"] == "RUNNING"
+    task = sfn.get_activity_task(activityArn=activity, workerName="w")
+    sfn.send_task_success(taskToken=task["taskToken"], output=task["input"])
+    assert wait_status(sfn, run)["status"] == "SUCCEEDED"
+    counts = sfn.describe_map_run(mapRunArn=map_run)["executionCounts"]
+    assert counts["aborted"] == 1 and counts["succeeded"] == 1

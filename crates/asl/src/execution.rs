@@ -134,6 +134,13 @@ pub enum Signal {
         map_run_arn: String,
         update: MapRunUpdate,
     },
+    /// `StopExecution` of one running Distributed Map child: it is aborted
+    /// and counts as a failed child of its Map Run.
+    StopChild {
+        execution_arn: String,
+        error: Option<String>,
+        cause: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -418,6 +425,8 @@ enum ChildEnd<'a> {
     Succeeded(&'a Value),
     Failed(&'a Failure),
     Aborted,
+    /// Stopped on its own by `StopExecution`, with its error and cause.
+    Stopped(&'a Failure),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -557,6 +566,11 @@ impl Execution {
                 map_run_arn,
                 update,
             } => self.update_map_run(&map_run_arn, update),
+            Signal::StopChild {
+                execution_arn,
+                error,
+                cause,
+            } => self.stop_child(&execution_arn, Failure { error, cause }),
             Signal::TaskStarted { task, worker } => self.task_started(task, worker),
             Signal::TaskSubmitted { task, output } => self.task_submitted(task, output),
             Signal::TaskHeartbeat { task } => self.task_heartbeat(task),
@@ -718,7 +732,7 @@ impl Execution {
         let status = match end {
             ChildEnd::Succeeded(_) => ChildStatus::Succeeded,
             ChildEnd::Failed(_) => ChildStatus::Failed,
-            ChildEnd::Aborted => ChildStatus::Aborted,
+            ChildEnd::Aborted | ChildEnd::Stopped(_) => ChildStatus::Aborted,
         };
         let Some(child) = self.map_runs[run].child_ended(index, status, self.now) else {
             return;
@@ -746,6 +760,13 @@ impl Execution {
                 None,
                 None,
                 None,
+            ),
+            ChildEnd::Stopped(f) => (
+                EventType::ExecutionAborted,
+                details::error(f.error.as_deref(), f.cause.as_deref()),
+                None,
+                f.error.clone(),
+                f.cause.clone(),
             ),
         };
         self.push_child_event(history, prev, ty, Some(d));
@@ -3104,6 +3125,44 @@ impl Execution {
             }
         }
         self.frames[fid].step = Step::Children(wait);
+    }
+
+    /// `StopExecution` of a running child: aborts what it runs, closes it
+    /// as ABORTED, and reports it to its Map state as a failed child (which
+    /// the tolerated thresholds may absorb).
+    fn stop_child(&mut self, arn: &str, failure: Failure) {
+        let Some(history) = self.child_histories.iter().position(|c| c.arn == arn) else {
+            return;
+        };
+        let found = self.map_runs.iter().enumerate().find_map(|(run, r)| {
+            r.children
+                .iter()
+                .find(|c| c.history == history && c.status == ChildStatus::Running)
+                .map(|c| (run, c.index))
+        });
+        let Some((run, index)) = found else {
+            return;
+        };
+        let located = self
+            .frames
+            .iter()
+            .enumerate()
+            .find_map(|(fid, f)| match &f.step {
+                Step::Children(w) if w.run == Some(run) => w
+                    .running
+                    .iter()
+                    .find(|&&(i, _)| i == index)
+                    .map(|&(_, child)| (fid, child)),
+                _ => None,
+            });
+        let Some((parent, child)) = located else {
+            return;
+        };
+        let anchor = self.child_histories[history].last;
+        self.abort_frame(child, anchor);
+        self.close_child(run, index, ChildEnd::Stopped(&failure));
+        let last = self.child_histories[history].last;
+        self.child_ended(parent, child, index, last, Err(failure));
     }
 
     // ---- redrive ------------------------------------------------------------

@@ -2150,3 +2150,52 @@ fn item_reader_and_result_writer_fail_clearly_and_can_be_caught() {
     let d = Driver::start(&def, json!([1]));
     assert_eq!(d.failure().0, "States.ResultWriterFailed");
 }
+
+/// StopExecution of one child: its task is cancelled, it closes ABORTED
+/// with the stop's error, and its Map Run counts it as a failed item,
+/// which a tolerance absorbs (or, without one, fails the Map state).
+#[test]
+fn stopping_one_child_aborts_it_and_counts_against_the_tolerance() {
+    use asl::map_run::ChildChange;
+    for (tolerance, survives) in [
+        (json!({"ToleratedFailureCount": 1}), true),
+        (json!({}), false),
+    ] {
+        let mut d = Driver::start(&distributed(tolerance), json!(["a", "b"]));
+        let works = pending_works(&d);
+        let run = d.exec.map_runs()[0].clone();
+        let first = run.child_arn(&run.children[0].name);
+        d.exec.take_child_changes();
+        d.signal(Signal::StopChild {
+            execution_arn: first.clone(),
+            error: Some("Operator".into()),
+            cause: Some("not needed".into()),
+        });
+        assert!(
+            d.cancelled_tasks.contains(&works[0].id),
+            "its task is cancelled"
+        );
+        let changes = d.exec.take_child_changes();
+        let types: Vec<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                ChildChange::Event {
+                    execution_arn,
+                    event,
+                } if *execution_arn == first => Some(event.event_type.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(types, ["TaskStateAborted", "ExecutionAborted"]);
+        assert!(changes.iter().any(|c| matches!(c,
+            ChildChange::Closed { status: asl::ChildStatus::Aborted, error: Some(e), .. } if e == "Operator")));
+        if survives {
+            assert!(d.running());
+            answer(&mut d, &works[1], true);
+            assert!(matches!(d.status(), Status::Succeeded { .. }));
+            assert_eq!(d.exec.map_runs()[0].execution_counts().aborted, 1);
+        } else {
+            assert_eq!(d.failure().0, "Operator");
+        }
+    }
+}

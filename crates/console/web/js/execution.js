@@ -166,7 +166,8 @@ class ExecutionPage {
   renderHead() {
     const d = this.desc;
     const running = this.status === 'RUNNING';
-    // A Map Run child is started, stopped and redriven through its parent.
+    // A Map Run child is started and redriven through its parent (stopping
+    // one aborts it alone).
     const child = Boolean(d.mapRunArn);
     const startLink = `#/machine/${encodeURIComponent(d.stateMachineArn)}/start?from=${encodeURIComponent(this.arn)}`;
     put(clear(this.head), 
@@ -174,7 +175,7 @@ class ExecutionPage {
       h('div.actions',
         child ? null : h('a.button.primary', { href: startLink, 'data-testid': 'rerun' }, 'Re-run'),
         child ? null : h('a.button', { href: `${startLink}&edit=1` }, 'Edit input & re-run'),
-        running && !child ? h('button.danger', { type: 'button', 'data-testid': 'stop', onclick: () => this.stop() }, 'Stop') : null,
+        running ? h('button.danger', { type: 'button', 'data-testid': 'stop', onclick: () => this.stop() }, 'Stop') : null,
         ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(this.status) && !this.arn.includes(':express:') && !child
           ? h('button', { type: 'button', 'data-testid': 'redrive', title: 'Continue from the unsuccessful states (RedriveExecution)', onclick: () => this.redrive() }, 'Redrive') : null,
         child ? null : h('button', { type: 'button', title: 'The aws CLI command that starts this execution again', onclick: () => copy(this.cli(), 'aws CLI command copied') }, 'Copy CLI'),

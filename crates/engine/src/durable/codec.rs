@@ -32,6 +32,11 @@ pub fn encode(signal: &Signal) -> String {
             "toleratedFailurePercentage": update.tolerated_failure_percentage,
             "toleratedFailureCount": update.tolerated_failure_count,
         }),
+        Signal::StopChild {
+            execution_arn,
+            error,
+            cause,
+        } => json!({"t": "stop_child", "arn": execution_arn, "error": error, "cause": cause}),
     };
     v.to_string()
 }
@@ -75,6 +80,11 @@ pub fn decode(text: &str) -> Option<Signal> {
                 tolerated_failure_count: v.get("toleratedFailureCount").and_then(Value::as_u64),
             },
         },
+        "stop_child" => Signal::StopChild {
+            execution_arn: s("arn")?,
+            error: s("error"),
+            cause: s("cause"),
+        },
         _ => return None,
     })
 }
@@ -103,6 +113,11 @@ mod tests {
                     tolerated_failure_percentage: Some(12.5),
                     tolerated_failure_count: None,
                 },
+            },
+            Signal::StopChild {
+                execution_arn: "arn:aws:states:us-east-1:1:execution:sm/L:c".into(),
+                error: Some("E".into()),
+                cause: None,
             },
             Signal::TaskSucceeded {
                 task: 4,

@@ -888,13 +888,26 @@ impl Engine {
         let running = lock(&self.inner.live).contains_key(execution_arn);
         if !running
             && let Some(child) = self.existing(execution_arn)?
-            && child.map_run_arn.is_some()
+            && let Some(map_run) = &child.map_run_arn
             && child.status == ExecutionStatus::Running
         {
-            return Err(EngineError::Validation(
-                "Baton cannot stop one child execution of a Map Run yet: stop its parent execution"
-                    .into(),
-            ));
+            // A Map Run child runs inside its parent: the parent stops it.
+            if let Some(parent) = self.inner.store.map_run_execution(map_run)? {
+                let signal = Signal::StopChild {
+                    execution_arn: execution_arn.to_string(),
+                    error,
+                    cause,
+                };
+                match self.signal(&parent, signal).await {
+                    Ok(())
+                    | Err(EngineError::TaskTimedOut | EngineError::ExecutionDoesNotExist(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let record = self
+                .existing(execution_arn)?
+                .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))?;
+            return Ok(record.stop_date.unwrap_or_else(|| self.now()));
         }
         if running {
             match self
