@@ -739,36 +739,19 @@ impl Execution {
         };
         let history = child.history;
         let prev = self.child_histories[history].last;
-        let (ty, d, output, error, cause) = match end {
-            ChildEnd::Succeeded(v) => (
-                EventType::ExecutionSucceeded,
-                details::output(v),
-                Some(v.clone()),
-                None,
-                None,
-            ),
-            ChildEnd::Failed(f) => (
-                EventType::ExecutionFailed,
-                details::error(f.error.as_deref(), f.cause.as_deref()),
-                None,
-                f.error.clone(),
-                f.cause.clone(),
-            ),
-            ChildEnd::Aborted => (
-                EventType::ExecutionAborted,
-                details::error(None, None),
-                None,
-                None,
-                None,
-            ),
-            ChildEnd::Stopped(f) => (
-                EventType::ExecutionAborted,
-                details::error(f.error.as_deref(), f.cause.as_deref()),
-                None,
-                f.error.clone(),
-                f.cause.clone(),
-            ),
+        let (ty, output, failure) = match end {
+            ChildEnd::Succeeded(v) => (EventType::ExecutionSucceeded, Some(v), None),
+            ChildEnd::Failed(f) => (EventType::ExecutionFailed, None, Some(f)),
+            ChildEnd::Aborted => (EventType::ExecutionAborted, None, None),
+            ChildEnd::Stopped(f) => (EventType::ExecutionAborted, None, Some(f)),
         };
+        let error = failure.and_then(|f| f.error.clone());
+        let cause = failure.and_then(|f| f.cause.clone());
+        let d = match output {
+            Some(v) => details::output(v),
+            None => details::error(error.as_deref(), cause.as_deref()),
+        };
+        let output = output.cloned();
         self.push_child_event(history, prev, ty, Some(d));
         if self.info.child_executions {
             self.child_changes.push(ChildChange::Closed {
