@@ -570,7 +570,16 @@ impl Execution {
                 execution_arn,
                 error,
                 cause,
-            } => self.stop_child(&execution_arn, Failure { error, cause }),
+            } => {
+                if let Some(h) = self
+                    .child_histories
+                    .iter()
+                    .position(|c| c.arn == execution_arn)
+                {
+                    let failure = Failure { error, cause };
+                    self.end_child_early(h, ChildEnd::Stopped(&failure), failure.clone());
+                }
+            }
             Signal::TaskStarted { task, worker } => self.task_started(task, worker),
             Signal::TaskSubmitted { task, output } => self.task_submitted(task, output),
             Signal::TaskHeartbeat { task } => self.task_heartbeat(task),
@@ -1008,6 +1017,21 @@ impl Execution {
     fn advance(&mut self, fid: FrameId) {
         loop {
             if self.status != Status::Running {
+                return;
+            }
+            if let Some(h) = self.frames[fid].history
+                && self.child_histories[h].next_id >= MAX_HISTORY_EVENTS
+                && matches!(self.frames[fid].step, Step::Enter { .. })
+            {
+                // A Map Run child is an execution of its own, with its own
+                // 25,000-event history limit.
+                let failure = Failure::new(
+                    names::RUNTIME,
+                    format!(
+                        "The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+                    ),
+                );
+                self.end_child_early(h, ChildEnd::Failed(&failure), failure.clone());
                 return;
             }
             let step = std::mem::replace(&mut self.frames[fid].step, Step::Done);
@@ -3110,13 +3134,11 @@ impl Execution {
         self.frames[fid].step = Step::Children(wait);
     }
 
-    /// `StopExecution` of a running child: aborts what it runs, closes it
-    /// as ABORTED, and reports it to its Map state as a failed child (which
-    /// the tolerated thresholds may absorb).
-    fn stop_child(&mut self, arn: &str, failure: Failure) {
-        let Some(history) = self.child_histories.iter().position(|c| c.arn == arn) else {
-            return;
-        };
+    /// Ends a running child before it finishes (`StopExecution`, or its
+    /// history reaching the 25,000-event limit): aborts what it runs, closes
+    /// it as `end` says, and reports `failure` to its Map state as a failed
+    /// child (which the tolerated thresholds may absorb).
+    fn end_child_early(&mut self, history: usize, end: ChildEnd<'_>, failure: Failure) {
         let found = self.map_runs.iter().enumerate().find_map(|(run, r)| {
             r.children
                 .iter()
@@ -3143,7 +3165,7 @@ impl Execution {
         };
         let anchor = self.child_histories[history].last;
         self.abort_frame(child, anchor);
-        self.close_child(run, index, ChildEnd::Stopped(&failure));
+        self.close_child(run, index, end);
         let last = self.child_histories[history].last;
         self.child_ended(parent, child, index, last, Err(failure));
     }

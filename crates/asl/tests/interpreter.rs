@@ -2199,3 +2199,29 @@ fn stopping_one_child_aborts_it_and_counts_against_the_tolerance() {
         }
     }
 }
+
+/// A Map Run child is an execution with its own 25,000-event limit: a child
+/// that loops forever fails with States.Runtime instead of spinning, and
+/// its Map state sees a failed child.
+#[test]
+fn a_looping_map_run_child_fails_at_its_own_history_limit() {
+    let def = json!({"StartAt": "Map", "States": {"Map": {"Type": "Map", "End": true,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Spin", "States": {
+                "Spin": {"Type": "Pass", "Next": "Again"},
+                "Again": {"Type": "Choice", "Choices": [
+                    {"Variable": "$", "IsPresent": true, "Next": "Spin"}], "Default": "Done"},
+                "Done": {"Type": "Succeed"}}}}}});
+    let mut d = Driver::start(&def, json!([1]));
+    let (error, cause) = d.failure();
+    assert_eq!(error, "States.Runtime");
+    assert!(cause.contains("25000"), "{cause}");
+    assert!(d.events.len() < 20, "the parent's history stays small");
+    let changes = d.exec.take_child_changes();
+    let child_events = changes
+        .iter()
+        .filter(|c| matches!(c, asl::map_run::ChildChange::Event { .. }))
+        .count();
+    assert!((25_000..25_010).contains(&child_events), "{child_events}");
+    assert_eq!(d.exec.map_runs()[0].execution_counts().failed, 1);
+}
