@@ -725,3 +725,62 @@ async fn a_parent_outlives_its_children_under_memory_retention() {
         .expect("the parent is kept");
     assert_eq!(record.status, ExecutionStatus::Succeeded);
 }
+
+/// A closed execution's Map Run is read from a replay (then from a cache);
+/// a redrive reopens it, so what DescribeMapRun says follows the redrive.
+#[tokio::test]
+async fn a_redrive_refreshes_a_closed_map_run() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let activity = format!("arn:aws:states:{REGION}:{ACCOUNT}:activity:cell");
+    store
+        .put_activity(&store::ActivityRecord {
+            arn: activity.clone(),
+            name: "cell".into(),
+            created: 0,
+            tags: Vec::new(),
+        })
+        .unwrap();
+    let sm = machine(
+        "cells",
+        &format!(
+            r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map","End":true,
+                "ItemProcessor":{{"ProcessorConfig":{{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"}},
+                  "StartAt":"W","States":{{"W":{{"Type":"Task","Resource":"{activity}","End":true}}}}}}}}}}}}"#
+        ),
+        MachineType::Standard,
+    );
+    store.put_state_machine(&sm).unwrap();
+    let engine = open(Arc::clone(&store), 1.0).await;
+    let arn = engine
+        .start_execution(start(&sm.arn, "c1", "[1]"))
+        .await
+        .unwrap()
+        .execution_arn;
+    let take = || engine.get_activity_task(&activity, None, Duration::from_secs(5));
+    let (token, _) = take().await.unwrap().expect("a task");
+    engine
+        .send_task_failure(&token, Some("Bad".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_closed(&store, &arn).await.status,
+        ExecutionStatus::Failed
+    );
+    let run_arn = engine.list_map_runs(&arn).await.unwrap()[0].arn.clone();
+    for _ in 0..2 {
+        let (_, run) = engine.describe_map_run(&run_arn).await.unwrap();
+        assert_eq!(run.status, asl::MapRunStatus::Failed);
+    }
+    engine.redrive_execution(&arn, None).await.unwrap();
+    let (token, _) = take().await.unwrap().expect("the item again");
+    engine.send_task_success(&token, "1").await.unwrap();
+    assert_eq!(
+        wait_closed(&store, &arn).await.status,
+        ExecutionStatus::Succeeded
+    );
+    let (_, run) = engine.describe_map_run(&run_arn).await.unwrap();
+    assert_eq!(
+        (run.status, run.redrive_count),
+        (asl::MapRunStatus::Succeeded, 1)
+    );
+}

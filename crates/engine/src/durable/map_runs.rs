@@ -5,8 +5,11 @@
 //! A Map Run lives in its parent execution's interpreter (see
 //! [`asl::map_run`]); the store only indexes which execution started it.
 //! A running execution answers from memory; a closed one is rebuilt by
-//! replaying its journal, so nothing about a Map Run is stored twice and
+//! replaying its journal (once: its Map Runs are kept in a small cache until
+//! a redrive changes them), so nothing about a Map Run is stored twice and
 //! closed executions stay out of RAM.
+
+use std::sync::Arc;
 
 use asl::history::to_json_text;
 use asl::map_run::ChildChange;
@@ -23,12 +26,12 @@ impl Engine {
         map_run_arn: &str,
     ) -> Result<(String, MapRun), EngineError> {
         let execution_arn = self.map_run_owner(map_run_arn)?;
-        let wanted = map_run_arn.to_string();
         let run = self
-            .inspect(&execution_arn, move |exec| {
-                exec.map_runs().iter().find(|r| r.arn == wanted).cloned()
-            })
+            .map_runs_snapshot(&execution_arn)
             .await?
+            .iter()
+            .find(|r| r.arn == map_run_arn)
+            .cloned()
             .ok_or_else(|| EngineError::MapRunDoesNotExist(map_run_arn.to_string()))?;
         Ok((execution_arn, run))
     }
@@ -44,8 +47,7 @@ impl Engine {
         if self.inner.store.map_runs_of(execution_arn)?.is_empty() {
             return Ok(Vec::new());
         }
-        self.inspect(execution_arn, |exec| exec.map_runs().to_vec())
-            .await
+        Ok(self.map_runs_snapshot(execution_arn).await?.to_vec())
     }
 
     /// `UpdateMapRun`: journaled like any other signal, so a restart or a
@@ -80,33 +82,59 @@ impl Engine {
             .ok_or_else(|| EngineError::MapRunDoesNotExist(map_run_arn.to_string()))
     }
 
-    /// Runs `f` on the execution's interpreter: the live one while it runs,
-    /// else one rebuilt from the journal.
-    async fn inspect<T: Send + 'static>(
+    /// The execution's Map Runs: from the live interpreter while it runs,
+    /// else from the cache or one rebuilt from the journal.
+    async fn map_runs_snapshot(
         &self,
         execution_arn: &str,
-        f: impl FnOnce(&Execution) -> T + Send + 'static,
-    ) -> Result<T, EngineError> {
+    ) -> Result<Arc<Vec<MapRun>>, EngineError> {
+        /// Closed executions whose Map Runs are kept.
+        const CACHED: usize = 256;
         let live = lock(&self.inner.live).get(execution_arn).cloned();
         if let Some(live) = live {
             let guard = live.lock().await;
             if !guard.closed {
-                return Ok(f(&guard.exec));
+                return Ok(Arc::new(guard.exec.map_runs().to_vec()));
             }
+        }
+        if let Some(runs) = lock(&self.inner.closed_map_runs).get(execution_arn) {
+            return Ok(Arc::clone(runs));
         }
         let engine = self.clone();
         let arn = execution_arn.to_string();
-        tokio::task::spawn_blocking(move || {
+        let runs = tokio::task::spawn_blocking(move || {
             let open = engine
                 .inner
                 .store
                 .execution_with_journal(&arn)?
                 .ok_or(EngineError::ExecutionDoesNotExist(arn))?;
             let Replayed { exec, .. } = engine.replay(&open)?;
-            Ok(f(&exec))
+            let closed = exec.status() != &asl::Status::Running;
+            let redrives = exec.info().redrive_count.unwrap_or(0);
+            Ok::<_, EngineError>((exec.map_runs().to_vec(), closed, redrives))
         })
         .await
-        .map_err(|e| EngineError::Internal(format!("replay task failed: {e}")))?
+        .map_err(|e| EngineError::Internal(format!("replay task failed: {e}")))??;
+        let (runs, closed, redrives) = runs;
+        let runs = Arc::new(runs);
+        // Only a closed execution's Map Runs are settled, and only if no
+        // redrive reopened it since it was read.
+        let current = self
+            .inner
+            .store
+            .get_execution(execution_arn)?
+            .map(|r| r.redrive_count);
+        if closed
+            && current == Some(redrives)
+            && !lock(&self.inner.live).contains_key(execution_arn)
+        {
+            let mut cache = lock(&self.inner.closed_map_runs);
+            if cache.len() >= CACHED {
+                cache.clear();
+            }
+            cache.insert(execution_arn.to_string(), Arc::clone(&runs));
+        }
+        Ok(runs)
     }
 }
 

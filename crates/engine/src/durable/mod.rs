@@ -140,6 +140,9 @@ struct Inner {
     busy: std::sync::atomic::AtomicUsize,
     /// RedriveExecution's `clientToken`s: (execution, token) → redrive date.
     redrive_tokens: Mutex<HashMap<(String, String), Millis>>,
+    /// Map Runs of closed executions, rebuilt by a replay once: they change
+    /// only if the execution is redriven, which drops its entry.
+    closed_map_runs: Mutex<HashMap<String, Arc<Vec<asl::MapRun>>>>,
 }
 
 /// Counts one unit of in-flight work while alive.
@@ -215,6 +218,7 @@ impl Engine {
                 virtual_timers: Mutex::new(std::collections::BTreeSet::new()),
                 busy: std::sync::atomic::AtomicUsize::new(0),
                 redrive_tokens: Mutex::new(HashMap::new()),
+                closed_map_runs: Mutex::new(HashMap::new()),
             }),
         };
         if engine.inner.clock.is_virtual() {
@@ -1022,6 +1026,8 @@ impl Engine {
             }
             running.insert(execution_arn.to_string(), Arc::clone(&live));
         }
+        // Its Map Runs change again.
+        lock(&self.inner.closed_map_runs).remove(execution_arn);
         let mut batch = vec![
             Write::ReopenExecution {
                 execution_arn: execution_arn.to_string(),
