@@ -228,6 +228,9 @@ async fn map_runs_are_described_listed_and_guarded() {
             .all(|e| e["type"] != "PassStateEntered"),
         "child events stay out of the parent's history"
     );
+    // mapRunArn and label "are returned only if the executionArn is a child
+    // workflow execution that was started by a Distributed Map state"
+    // (DescribeStateMachineForExecution API reference).
     let def = ok(
         &app,
         "DescribeStateMachineForExecution",
@@ -294,6 +297,15 @@ async fn map_runs_are_described_listed_and_guarded() {
     assert_eq!(name, "ExecutionDoesNotExist");
     let (name, _) = err(&app, "ListExecutions", json!({"mapRunArn": unknown})).await;
     assert_eq!(name, "ResourceNotFound");
+    // "You can specify either a mapRunArn or a stateMachineArn, but not
+    // both" (ListExecutions API reference).
+    let (name, _) = err(
+        &app,
+        "ListExecutions",
+        json!({"mapRunArn": run_arn, "stateMachineArn": sm}),
+    )
+    .await;
+    assert_eq!(name, "ValidationException");
 }
 
 /// With an ItemBatcher each child carries several items: ListExecutions

@@ -278,6 +278,8 @@ struct ChildrenWait {
     unsuccessful: Vec<(usize, FrameId)>,
     /// With an `ItemBatcher`: how many items each child carries.
     batch_sizes: Option<Vec<usize>>,
+    /// Items over all children (what the tolerated percentage is of).
+    item_total: usize,
     /// Items in failed children (what the tolerated thresholds count).
     failed_items: usize,
 }
@@ -289,7 +291,7 @@ impl ChildrenWait {
         if !self.is_map {
             return false;
         }
-        let total = self.item_total().max(1) as f64;
+        let total = self.item_total.max(1) as f64;
         let failed = self.failed_items;
         let by_count = self.tolerated_count.is_some_and(|c| failed as u64 <= c);
         let by_pct = self
@@ -304,13 +306,6 @@ impl ChildrenWait {
             .as_ref()
             .and_then(|s| s.get(index).copied())
             .unwrap_or(1)
-    }
-
-    fn item_total(&self) -> usize {
-        match &self.batch_sizes {
-            Some(s) => s.iter().sum(),
-            None => self.inputs.len(),
-        }
     }
 }
 
@@ -404,17 +399,16 @@ pub struct Execution {
     child_changes: Vec<ChildChange>,
 }
 
-/// A Distributed Map child's identity (its `$$.Execution` and
-/// `$$.StateMachine`) and where its own history stands.
+/// Where a Distributed Map child's own history stands. Its name, dates and
+/// redrive count live in its Map Run (`map_runs[run].child(index)`).
 #[derive(Debug)]
 struct ChildHistory {
+    run: usize,
+    index: usize,
+    /// Kept: every event of the child carries it.
     arn: String,
-    name: String,
+    /// Its `$$.Execution.Input`.
     input: Value,
-    start: Millis,
-    /// The labelled state machine it runs.
-    state_machine_arn: String,
-    redrive_count: u32,
     next_id: u64,
     /// The last event recorded.
     last: u64,
@@ -704,10 +698,11 @@ impl Execution {
     fn start_child(&mut self, run: usize, index: usize, items: usize, input: &Value) -> usize {
         let history = self.child_histories.len();
         let record = &mut self.map_runs[run];
-        let child = record.child_started(index, items, self.now, history);
-        let name = child.name.clone();
+        let name = record
+            .child_started(index, items, self.now, history)
+            .name
+            .clone();
         let arn = record.child_arn(&name);
-        let child_name = name.clone();
         if self.info.child_executions {
             self.child_changes.push(ChildChange::Started {
                 execution_arn: arn.clone(),
@@ -719,14 +714,11 @@ impl Execution {
                 start_date: self.now,
             });
         }
-        let state_machine_arn = record.state_machine_arn.clone();
         self.child_histories.push(ChildHistory {
+            run,
+            index,
             arn,
-            name: child_name,
             input: input.clone(),
-            start: self.now,
-            state_machine_arn,
-            redrive_count: 0,
             next_id: 1,
             last: 0,
         });
@@ -782,7 +774,6 @@ impl Execution {
             return 0;
         };
         let (history, count) = (child.history, child.redrive_count);
-        self.child_histories[history].redrive_count = count;
         let prev = self.child_histories[history].last;
         let mut d = Map::new();
         d.insert("redriveCount".into(), json!(count));
@@ -848,21 +839,19 @@ impl Execution {
         if let Some(t) = self.redrive_time {
             ctx["Execution"]["RedriveTime"] = json!(format_millis(t));
         }
-        if let Some(child) = self.frames[fid].history.map(|h| &self.child_histories[h]) {
+        if let Some(h) = self.frames[fid].history.map(|h| &self.child_histories[h]) {
             // A Distributed Map child is an execution of its own.
-            ctx["Execution"]["Id"] = json!(child.arn);
-            ctx["Execution"]["Name"] = json!(child.name);
-            ctx["Execution"]["Input"] = child.input.clone();
-            ctx["Execution"]["StartTime"] = json!(format_millis(child.start));
-            ctx["Execution"]["RedriveCount"] = json!(child.redrive_count);
-            ctx["StateMachine"]["Id"] = json!(child.state_machine_arn);
-            ctx["StateMachine"]["Name"] = json!(
-                child
-                    .state_machine_arn
-                    .rsplit(':')
-                    .next()
-                    .unwrap_or_default()
-            );
+            let run = &self.map_runs[h.run];
+            if let Some(child) = run.child(h.index) {
+                ctx["Execution"]["Id"] = json!(h.arn);
+                ctx["Execution"]["Name"] = json!(child.name);
+                ctx["Execution"]["Input"] = h.input.clone();
+                ctx["Execution"]["StartTime"] = json!(format_millis(child.start_date));
+                ctx["Execution"]["RedriveCount"] = json!(child.redrive_count);
+                ctx["StateMachine"]["Id"] = json!(run.state_machine_arn);
+                ctx["StateMachine"]["Name"] =
+                    json!(run.state_machine_arn.rsplit(':').next().unwrap_or_default());
+            }
         }
         if let Some(t) = token {
             ctx["Task"] = json!({ "Token": t });
@@ -2318,6 +2307,7 @@ impl Execution {
                     concurrency: n,
                     unsuccessful: Vec::new(),
                     batch_sizes: None,
+                    item_total: n,
                     failed_items: 0,
                 };
                 for (i, &block) in p.branches.iter().enumerate() {
@@ -2532,10 +2522,10 @@ impl Execution {
                     run: None,
                     concurrency: 0,
                     unsuccessful: Vec::new(),
-                    batch_sizes: None,
+                    batch_sizes,
+                    item_total,
                     failed_items: 0,
                 });
-                wait.batch_sizes = batch_sizes;
                 if m.distributed {
                     let label = m.label.clone().unwrap_or_else(|| self.uuid());
                     let arn = format!(
@@ -3075,6 +3065,13 @@ impl Execution {
 
     // ---- Map Runs -----------------------------------------------------------
 
+    /// The frame whose Map state waits on Map Run `run`'s children.
+    fn map_run_frame(&self, run: usize) -> Option<FrameId> {
+        self.frames
+            .iter()
+            .position(|f| matches!(&f.step, Step::Children(w) if w.run == Some(run)))
+    }
+
     /// `UpdateMapRun`: applies new settings to a running Map Run. More
     /// concurrency starts waiting items at once; a lower failure tolerance
     /// that the failures so far already exceed fails the Map state now.
@@ -3085,11 +3082,7 @@ impl Execution {
         if self.map_runs[run].status != MapRunStatus::Running {
             return;
         }
-        let Some(fid) = self
-            .frames
-            .iter()
-            .position(|f| matches!(&f.step, Step::Children(w) if w.run == Some(run)))
-        else {
+        let Some(fid) = self.map_run_frame(run) else {
             return;
         };
         let Step::Children(mut wait) = std::mem::replace(&mut self.frames[fid].step, Step::Done)
@@ -3114,11 +3107,10 @@ impl Execution {
             wait.tolerated_count = Some(c);
         }
         if wait.failed > 0 && !wait.within_tolerance() {
-            let failure = Failure::new(
-                names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                "The failure threshold was exceeded after UpdateMapRun".to_string(),
-            );
-            self.fail_children(fid, wait, failure);
+            // A Map Run that has failures and still runs has a threshold, so
+            // `fail_children` reports States.ExceedToleratedFailureThreshold.
+            let exceeded = Failure::new(names::EXCEED_TOLERATED_FAILURE_THRESHOLD, "");
+            self.fail_children(fid, wait, exceeded);
             return;
         }
         let machine = Arc::clone(&self.machine);
@@ -3139,28 +3131,18 @@ impl Execution {
     /// it as `end` says, and reports `failure` to its Map state as a failed
     /// child (which the tolerated thresholds may absorb).
     fn end_child_early(&mut self, history: usize, end: ChildEnd<'_>, failure: Failure) {
-        let found = self.map_runs.iter().enumerate().find_map(|(run, r)| {
-            r.children
-                .iter()
-                .find(|c| c.history == history && c.status == ChildStatus::Running)
-                .map(|c| (run, c.index))
-        });
-        let Some((run, index)) = found else {
+        let (run, index) = (
+            self.child_histories[history].run,
+            self.child_histories[history].index,
+        );
+        let Some(parent) = self.map_run_frame(run) else {
             return;
         };
-        let located = self
-            .frames
-            .iter()
-            .enumerate()
-            .find_map(|(fid, f)| match &f.step {
-                Step::Children(w) if w.run == Some(run) => w
-                    .running
-                    .iter()
-                    .find(|&&(i, _)| i == index)
-                    .map(|&(_, child)| (fid, child)),
-                _ => None,
-            });
-        let Some((parent, child)) = located else {
+        let Step::Children(w) = &self.frames[parent].step else {
+            return;
+        };
+        // Only a running child has a frame to end.
+        let Some(&(_, child)) = w.running.iter().find(|&&(i, _)| i == index) else {
             return;
         };
         let anchor = self.child_histories[history].last;

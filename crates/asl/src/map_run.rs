@@ -264,6 +264,14 @@ impl MapRun {
         self.redrive_date = Some(now);
     }
 
+    /// Child `index` (children start in index order).
+    pub fn child(&self, index: usize) -> Option<&ChildExecution> {
+        match self.children.get(index) {
+            Some(c) if c.index == index => Some(c),
+            _ => self.children.iter().find(|c| c.index == index),
+        }
+    }
+
     fn child_mut(&mut self, index: usize) -> Option<&mut ChildExecution> {
         // Children start in index order, so the position is usually the index.
         match self.children.get(index) {

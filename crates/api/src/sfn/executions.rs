@@ -259,33 +259,31 @@ pub fn list(state: &AppState, mut p: Params) -> Result<Value, ApiError> {
     );
     let redrive = p.enumeration("redriveFilter", false, &["REDRIVEN", "NOT_REDRIVEN"]);
     p.finish()?;
-    if let Some(map_run) = &map_run {
-        if arn.is_some() {
+    let mut filter = ExecutionFilter::default();
+    let arn = match (arn, map_run) {
+        (Some(_), Some(_)) => {
             return Err(ApiError::service_validation(
                 "Only one of StateMachine ARN or MapRun ARN may be provided",
             ));
         }
-        arn::parse_map_run(map_run)?;
-        if store(state).map_run_execution(map_run)?.is_none() {
-            return Err(super::map_runs::resource_not_found(map_run));
-        }
-    }
-    let mut filter = ExecutionFilter::default();
-    let arn = match (arn, map_run) {
-        (_, Some(map_run)) => {
-            filter.map_run_arn = Some(map_run.clone());
-            map_run
-        }
-        (Some(arn), None) => arn,
         (None, None) => {
             return Err(ApiError::service_validation(
                 "Must provide a StateMachine ARN or a MapRun ARN",
             ));
         }
+        (None, Some(map_run)) => {
+            arn::parse_map_run(&map_run)?;
+            if store(state).map_run_execution(&map_run)?.is_none() {
+                return Err(super::map_runs::resource_not_found(&map_run));
+            }
+            filter.map_run_arn = Some(map_run.clone());
+            map_run
+        }
+        (Some(arn), None) => {
+            set_machine_filter(state, &arn, &mut filter)?;
+            arn
+        }
     };
-    if filter.map_run_arn.is_none() {
-        set_machine_filter(state, &arn, &mut filter)?;
-    }
     let status_str = status.clone().unwrap_or_default();
     let redrive_str = redrive.clone().unwrap_or_default();
     match status.as_deref().map(ExecutionStatus::parse) {

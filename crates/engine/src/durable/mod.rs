@@ -426,26 +426,29 @@ impl Engine {
         let mut exec = Execution::start(machine, info, input, seed);
         let mut events = exec.take_events();
         name_version_and_alias(&mut events, &record);
-        let children = map_runs::child_writes(&mut exec, &record);
         let effects = exec.take_effects();
         let status = exec.status().clone();
         close_record(&mut record, &status, now);
+        // Express executions are not stored. Map Run children first: a store
+        // that keeps only the newest closed executions then counts a parent
+        // that already ended as the newest.
+        let batch = (!express).then(|| {
+            let mut batch = map_runs::child_writes(&mut exec, &record);
+            batch.extend([
+                Write::CreateExecution(record.clone()),
+                Write::AppendEvents {
+                    execution_arn: execution_arn.clone(),
+                    events,
+                },
+            ]);
+            batch
+        });
         let started = Started {
             execution_arn: execution_arn.clone(),
             start_date: now,
         };
         if status != Status::Running {
-            if !express {
-                // Children first: a store that keeps only the newest closed
-                // executions then counts the parent as the newest.
-                let mut batch = children;
-                batch.extend([
-                    Write::CreateExecution(record.clone()),
-                    Write::AppendEvents {
-                        execution_arn,
-                        events,
-                    },
-                ]);
+            if let Some(batch) = batch {
                 self.commit(batch)
                     .await
                     .map_err(|e| map_conflict(e, &started.execution_arn))?;
@@ -470,15 +473,7 @@ impl Engine {
             }
             map.insert(execution_arn.clone(), Arc::clone(&live));
         }
-        if !express {
-            let mut batch = vec![
-                Write::CreateExecution(record.clone()),
-                Write::AppendEvents {
-                    execution_arn: execution_arn.clone(),
-                    events,
-                },
-            ];
-            batch.extend(children);
+        if let Some(batch) = batch {
             let committed = self.commit(batch).await;
             if let Err(e) = committed {
                 lock(&inner.live).remove(&execution_arn);
