@@ -278,7 +278,10 @@ async fn map_runs_are_described_listed_and_guarded() {
     )
     .await;
     assert_eq!(name, "ValidationException");
-    let unknown = format!("{}0", &run_arn[..run_arn.len() - 1]);
+    // Flip the last character so the ARN is well-formed but surely unknown
+    // (the run's id is random; appending a fixed character could collide).
+    let last = if run_arn.ends_with('0') { '1' } else { '0' };
+    let unknown = format!("{}{last}", &run_arn[..run_arn.len() - 1]);
     let (status, v) = call(&app, "DescribeMapRun", json!({"mapRunArn": unknown})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
