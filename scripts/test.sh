@@ -62,12 +62,20 @@ fi
 step "JSONata reference suite"
 cargo run --release --quiet -p baton-jsonata --bin jsonata-suite -- --floor "$(cat crates/jsonata/suite-floor.txt)"
 
-step "ASL conformance through a running baton serve (the API path)"
+step "ASL conformance through a running baton serve on PostgreSQL (the API path and the shared-database store)"
+# The in-process run below uses the in-memory store, the end-to-end tests
+# SQLite; this one stores every execution in PostgreSQL (BATON_TEST_POSTGRES,
+# by default the machine's local server), in a schema of its own.
+PG_URL="${BATON_TEST_POSTGRES:-host=127.0.0.1 user=postgres dbname=test}"
+PG_SCHEMA="baton_conformance_$$"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$CARGO_TARGET_DIR/release/baton" serve --in-memory --port "$PORT" --time-scale 1000 --account 111111111111 > "$LOGS/conformance-serve.log" 2>&1 &
+"$CARGO_TARGET_DIR/release/baton" serve --database "$PG_URL" --database-schema "$PG_SCHEMA" \
+  --data-dir "$LOGS/conformance-data" --port "$PORT" --time-scale 1000 --account 111111111111 \
+  > "$LOGS/conformance-serve.log" 2>&1 &
 SERVE_PID=$!
-trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
+trap 'kill $SERVE_PID 2>/dev/null || true; psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" > /dev/null 2>&1 || true' EXIT
 for _ in $(seq 100); do grep -q ready "$LOGS/conformance-serve.log" && break; sleep 0.1; done
+grep ready "$LOGS/conformance-serve.log" || { cat "$LOGS/conformance-serve.log"; exit 1; }
 cargo run --release --quiet -p conformance --bin baton-conformance -- --endpoint "http://127.0.0.1:$PORT" --floor-file conformance/floor.txt
 kill $SERVE_PID 2>/dev/null || true
 

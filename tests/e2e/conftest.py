@@ -58,6 +58,25 @@ class Server:
             self.proc.wait(timeout=10)
 
 
+def postgres_url() -> str:
+    """The PostgreSQL server tests use (`BATON_TEST_POSTGRES`), by default the
+    local one every Baton CI machine runs."""
+    return os.environ.get("BATON_TEST_POSTGRES", "host=127.0.0.1 user=postgres dbname=test")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_args(request):
+    """`baton serve` arguments for each durable store: the embedded SQLite
+    file, or a PostgreSQL schema of the test's own (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield []
+        return
+    schema = f"baton_e2e_{os.getpid()}_{free_port()}"
+    yield ["--database", postgres_url(), "--database-schema", schema]
+    subprocess.run(["psql", postgres_url(), "-qc", f"DROP SCHEMA IF EXISTS {schema} CASCADE"],
+                   capture_output=True, check=False)
+
+
 @pytest.fixture
 def server(tmp_path):
     s = Server(tmp_path / "data").start()

@@ -10,9 +10,10 @@ from conftest import ACCOUNT, Server, client, wait_status
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/r"
 
 
-def test_executions_survive_repeated_kill_9(tmp_path):
+def test_executions_survive_repeated_kill_9(tmp_path, store_args):
     data = tmp_path / "data"
-    server = Server(data, ["--time-scale", "10"]).start()
+    args = ["--time-scale", "10", *store_args]
+    server = Server(data, args).start()
     sfn = client(server.url)
     activity = sfn.create_activity(name="crash-work")["activityArn"]
     waits = json.dumps({"StartAt": "W", "States": {
@@ -40,7 +41,7 @@ def test_executions_survive_repeated_kill_9(tmp_path):
     for _ in range(3):
         time.sleep(0.1)
         server.kill9()
-        server = Server(data, ["--time-scale", "10"]).start()
+        server = Server(data, args).start()
         sfn = client(server.url)
 
     # Finish the activity tasks on the restarted server.

@@ -56,6 +56,8 @@ async fn run(args: DemoArgs) -> Result<ExitCode> {
         port: args.port,
         data_dir: args.data_dir.clone(),
         in_memory: args.in_memory,
+        database: None,
+        database_schema: None,
         time_scale: 1.0,
         clock: serve::Clock::Real,
         region: "us-east-1".into(),

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use engine::durable::{Engine, EngineConfig, NoIntegrations};
-use store::{MemoryStore, SqliteStore, Store};
+use store::{MemoryStore, PostgresOptions, PostgresStore, SqliteStore, Store};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -22,8 +22,18 @@ pub struct ServeArgs {
     #[arg(long, default_value = ".baton")]
     pub data_dir: PathBuf,
     /// Keep everything in memory (nothing survives a restart).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "database")]
     pub in_memory: bool,
+    /// Keep state machines, activities and executions in PostgreSQL instead
+    /// of the embedded SQLite file: a `postgres://user:password@host/db` URL
+    /// or a `host=… user=… dbname=…` string. Lambda functions, DynamoDB
+    /// tables and SNS topics stay in --data-dir.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// With --database: keep Baton's tables in this schema (created if
+    /// missing), so one database can hold several independent Batons.
+    #[arg(long, value_name = "NAME", requires = "database")]
+    pub database_schema: Option<String>,
     /// Run execution time faster than real time (60 = a minute per second).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
@@ -152,6 +162,17 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
         // Bounded: a long-running throwaway server keeps the latest 10,000
         // closed executions (about 12 KB each), not all of them.
         Arc::new(MemoryStore::with_retention(10_000))
+    } else if let Some(url) = &args.database {
+        let options = PostgresOptions {
+            schema: args.database_schema.clone(),
+            ..PostgresOptions::new(url.clone())
+        };
+        // Connecting blocks; keep it off the runtime's threads.
+        let store = tokio::task::spawn_blocking(move || PostgresStore::open(options))
+            .await
+            .context("the PostgreSQL connection task failed")?
+            .context("cannot open the PostgreSQL store (--database)")?;
+        Arc::new(store)
     } else {
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -229,6 +250,8 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
         "Baton ready on http://{local} ({} store, {} running executions resumed, {} ms{auth})",
         if args.in_memory {
             "in-memory"
+        } else if args.database.is_some() {
+            "PostgreSQL"
         } else {
             "SQLite"
         },

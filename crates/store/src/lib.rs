@@ -1,7 +1,8 @@
 //! Storage behind one trait, so the engine never knows which database it
-//! runs on. Two implementations ship: [`MemoryStore`] (tests, `--in-memory`)
-//! and [`SqliteStore`] (the embedded default). A PostgreSQL one for several
-//! nodes comes next; nothing here may assume a single process.
+//! runs on. Three implementations ship: [`MemoryStore`] (tests,
+//! `--in-memory`), [`SqliteStore`] (the embedded default) and
+//! [`PostgresStore`] (a database several nodes can share); nothing here may
+//! assume a single process.
 //!
 //! # What is stored
 //! - state machines (and their published versions, as separate records) and
@@ -21,11 +22,14 @@
 
 mod error;
 mod memory;
+mod postgres;
 mod records;
+mod shared;
 mod sqlite;
 
 pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use records::*;
 pub use sqlite::{SqliteOptions, SqliteStore};
 

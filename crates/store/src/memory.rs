@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use asl::HistoryEvent;
 
 use crate::records::*;
+use crate::shared::missing;
 use crate::{Batch, CommitDone, Store, StoreError};
 
 /// An in-memory [`Store`]. Same semantics as [`crate::SqliteStore`] (the
@@ -103,10 +104,6 @@ pub(crate) fn matches_filter(record: &ExecutionRecord, filter: &ExecutionFilter)
             .map_run_arn
             .as_ref()
             .is_none_or(|a| Some(a) == record.map_run_arn.as_ref())
-}
-
-fn missing(arn: &str) -> StoreError {
-    StoreError::Conflict(format!("execution does not exist: {arn}"))
 }
 
 impl Inner {

@@ -37,6 +37,7 @@ use serde_json::{Map, Value};
 
 use crate::memory::machine_arn_of;
 use crate::records::*;
+use crate::shared::{missing, tags_json, to_i64};
 use crate::{Batch, CommitDone, Store, StoreError};
 
 /// How a [`SqliteStore`] trades durability for speed.
@@ -679,28 +680,11 @@ fn put_machine(conn: &Connection, sm: &StateMachineRecord) -> Result<(), StoreEr
     Ok(())
 }
 
-fn to_i64(n: u64, what: &str) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| StoreError::Conflict(format!("{what} {n} is out of range")))
-}
-
-fn tags_json(tags: &[(String, String)]) -> String {
-    Value::Array(
-        tags.iter()
-            .map(|(k, v)| Value::Array(vec![Value::String(k.clone()), Value::String(v.clone())]))
-            .collect(),
-    )
-    .to_string()
-}
-
 fn execution_exists(conn: &Connection, arn: &str) -> Result<bool, StoreError> {
     let mut stmt = conn
         .prepare_cached("SELECT 1 FROM executions WHERE arn = ?1")
         .map_err(db_error)?;
     stmt.exists([arn]).map_err(db_error)
-}
-
-fn missing(arn: &str) -> StoreError {
-    StoreError::Conflict(format!("execution does not exist: {arn}"))
 }
 
 /// Turns a key violation into a `Conflict` that names what collided.

@@ -733,9 +733,22 @@ fn sqlite_persists_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     // Parent directories are created.
     let path = dir.path().join("nested/deeper/baton.db");
+    persists_across_reopen(&|| {
+        Box::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap())
+    });
+}
+
+#[test]
+fn postgres_persists_across_reopen() {
+    let schema = PgSchema::new();
+    persists_across_reopen(&|| Box::new(schema.open()));
+}
+
+/// What one store committed, the next one opened on the same data reads back.
+fn persists_across_reopen(open: &dyn Fn() -> Box<dyn Store>) {
     let arn = exec_arn(SM, "persist");
     {
-        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        let store = open();
         store.put_state_machine(&machine(SM, None)).unwrap();
         store
             .put_state_machine(&machine(&format!("{SM}:1"), Some(1)))
@@ -749,7 +762,7 @@ fn sqlite_persists_across_reopen() {
             })
             .unwrap();
         commit_wait(
-            &store,
+            store.as_ref(),
             vec![
                 Write::CreateExecution(execution(SM, "persist", 9)),
                 events(&arn, 1..=3),
@@ -767,7 +780,7 @@ fn sqlite_persists_across_reopen() {
         // Not waited for: dropping the store must still commit it.
         store.commit(vec![events(&arn, 4..=4)], Box::new(|r| r.unwrap()));
     }
-    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let store = open();
     assert_eq!(
         store.get_state_machine(SM).unwrap(),
         Some(machine(SM, None))
@@ -794,6 +807,117 @@ fn sqlite_persists_across_reopen() {
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].journal.len(), 1);
     assert_eq!(open[0].event_count, 4);
+}
+
+#[test]
+fn postgres_store() {
+    let schema = PgSchema::new();
+    suite(&schema.open());
+}
+
+#[test]
+fn postgres_store_small_groups() {
+    // As for SQLite: a failing batch in many positions of a group, each
+    // group rolled back and replayed job by job.
+    let schema = PgSchema::new();
+    let store = PostgresStore::open(PostgresOptions {
+        max_group: 2,
+        ..schema.options()
+    })
+    .unwrap();
+    suite(&store);
+}
+
+#[test]
+fn postgres_schema_is_versioned_and_idempotent() {
+    let schema = PgSchema::new();
+    drop(schema.open());
+    // Two stores opening together migrate once and agree.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| schema.open());
+        let b = s.spawn(|| schema.open());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    commit_wait(&a, vec![Write::CreateExecution(execution(SM, "shared", 1))]).unwrap();
+    assert!(b.get_execution(&exec_arn(SM, "shared")).unwrap().is_some());
+    let version: i64 = schema
+        .client()
+        .query_one("SELECT version FROM baton_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, 1);
+    // A database from a newer Baton is refused, not misread.
+    schema
+        .client()
+        .batch_execute("UPDATE baton_schema SET version = 99")
+        .unwrap();
+    let Err(e) = PostgresStore::open(schema.options()) else {
+        panic!("a newer schema must be refused");
+    };
+    assert!(e.to_string().contains("newer"), "{e}");
+}
+
+#[test]
+fn postgres_unreachable_server_is_a_clear_error() {
+    let Err(e) = PostgresStore::open(PostgresOptions::new(
+        "postgres://baton:hunter2@127.0.0.1:1/none?connect_timeout=2",
+    )) else {
+        panic!("nothing listens on port 1");
+    };
+    let message = e.to_string();
+    assert!(
+        message.contains("cannot connect to PostgreSQL"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("hunter2"),
+        "the password leaked: {message}"
+    );
+}
+
+#[test]
+fn postgres_corrupt_rows_are_errors_not_panics() {
+    let schema = PgSchema::new();
+    let store = schema.open();
+    commit_wait(
+        &store,
+        vec![
+            Write::CreateExecution(execution(SM, "bad", 1)),
+            events(&exec_arn(SM, "bad"), 1..=2),
+        ],
+    )
+    .unwrap();
+    schema
+        .client()
+        .batch_execute(
+            "UPDATE executions SET status = 'SIDEWAYS';
+             UPDATE events SET type = 'NoSuchEvent' WHERE id = 2",
+        )
+        .unwrap();
+    let arn = exec_arn(SM, "bad");
+    assert!(matches!(
+        store.get_execution(&arn),
+        Err(StoreError::Corrupt(_))
+    ));
+    assert!(matches!(
+        store.history(&arn, 0, 10, false),
+        Err(StoreError::Corrupt(_))
+    ));
+    // The store keeps serving.
+    assert_eq!(store.history(&arn, 0, 1, false).unwrap().len(), 1);
+}
+
+#[test]
+fn postgres_survives_a_panicking_callback() {
+    let schema = PgSchema::new();
+    let store = schema.open();
+    store.commit(
+        vec![Write::CreateExecution(execution(SM, "p", 1))],
+        Box::new(|_| panic!("callback bug")),
+    );
+    commit_wait(&store, vec![Write::CreateExecution(execution(SM, "q", 1))]).unwrap();
+    assert!(store.get_execution(&exec_arn(SM, "p")).unwrap().is_some());
+    store.flush().unwrap();
 }
 
 #[test]

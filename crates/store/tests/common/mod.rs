@@ -133,3 +133,57 @@ pub fn machine(arn: &str, version: Option<u64>) -> StateMachineRecord {
         tags: vec![("z".into(), "1".into()), ("a".into(), "2".into())],
     }
 }
+
+/// The PostgreSQL server the tests use: `BATON_TEST_POSTGRES` (a connection
+/// string), by default the local server every Baton CI machine runs.
+pub fn postgres_url() -> String {
+    std::env::var("BATON_TEST_POSTGRES")
+        .unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".into())
+}
+
+/// A schema of its own for one test, dropped when the test ends, so tests
+/// run in parallel on one database without seeing each other.
+pub struct PgSchema {
+    pub name: String,
+}
+
+impl PgSchema {
+    pub fn new() -> PgSchema {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        PgSchema {
+            name: format!("baton_test_{}_{n}", std::process::id()),
+        }
+    }
+
+    pub fn options(&self) -> PostgresOptions {
+        PostgresOptions {
+            schema: Some(self.name.clone()),
+            ..PostgresOptions::new(postgres_url())
+        }
+    }
+
+    pub fn open(&self) -> PostgresStore {
+        PostgresStore::open(self.options()).unwrap_or_else(|e| {
+            panic!(
+                "{e}\nThese tests need PostgreSQL: set BATON_TEST_POSTGRES to a connection string"
+            )
+        })
+    }
+
+    /// A plain client on the schema, to look at (or damage) rows directly.
+    pub fn client(&self) -> postgres::Client {
+        let mut c = postgres::Client::connect(&postgres_url(), postgres::NoTls).unwrap();
+        c.batch_execute(&format!("SET search_path TO {}", self.name))
+            .unwrap();
+        c
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&postgres_url(), postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
+}

@@ -1,0 +1,1271 @@
+//! [`PostgresStore`]: the store for several Baton nodes sharing one database.
+//!
+//! # Threads, not the caller's runtime
+//! The `postgres` client blocks on a runtime of its own, which tokio forbids
+//! inside an async task, and the [`Store`] trait is synchronous. So every
+//! connection lives on a thread of the store's: one **writer** and a few
+//! **readers**. A call hands its work to one of them over a channel and
+//! waits for the answer, exactly as a SQLite call waits for its disk.
+//!
+//! # Group commit
+//! As with SQLite, the writer drains the queued jobs and applies them in one
+//! transaction, so a burst of executions shares one WAL flush. PostgreSQL
+//! aborts a transaction at its first error, and a savepoint per job would
+//! cost two more round trips each, so the group is run optimistically: if
+//! every job applies, one COMMIT makes all of them durable; if one fails, the
+//! group is rolled back and each job is run again in a transaction of its
+//! own, so the failing batch fails alone and no batch is ever half-applied.
+//!
+//! # Schema
+//! Versioned in `baton_schema`; [`MIGRATIONS`] are applied in order in one
+//! transaction under an advisory lock, so nodes starting together migrate
+//! once. Timestamps are epoch milliseconds (`BIGINT`), JSON stays text (key
+//! order is part of what the API returns), and ARNs sort bytewise
+//! (`COLLATE "C"`) as in SQLite, so listings page identically.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use asl::{EventType, HistoryEvent};
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row, Statement};
+use serde_json::{Map, Value};
+
+use crate::memory::machine_arn_of;
+use crate::records::*;
+use crate::shared::{missing, tags_json, to_i64};
+use crate::{Batch, CommitDone, Store, StoreError};
+
+/// Where and how a [`PostgresStore`] connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// A libpq-style connection string or `postgres://` URL.
+    pub url: String,
+    /// Keep Baton's tables in this schema (created if missing) instead of
+    /// the connection's default: several Batons, or test runs, can share a
+    /// database without seeing each other.
+    pub schema: Option<String>,
+    /// Read connections (each on its own thread).
+    pub readers: usize,
+    /// At most this many jobs share one transaction.
+    pub max_group: usize,
+}
+
+impl PostgresOptions {
+    pub fn new(url: impl Into<String>) -> PostgresOptions {
+        PostgresOptions {
+            url: url.into(),
+            schema: None,
+            readers: 4,
+            max_group: 1024,
+        }
+    }
+}
+
+/// Schema scripts; `MIGRATIONS[i]` takes the version from `i` to `i + 1`.
+/// Append only: a released script is never edited.
+const MIGRATIONS: &[&str] = &[
+    // 1: everything SQLite's schema v6 holds.
+    r#"
+    CREATE TABLE state_machines (
+        arn TEXT COLLATE "C" PRIMARY KEY,
+        machine_arn TEXT COLLATE "C" NOT NULL,
+        version BIGINT,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        machine_type TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        updated BIGINT NOT NULL,
+        revision_id TEXT NOT NULL,
+        description TEXT,
+        logging_configuration TEXT,
+        tracing_configuration TEXT,
+        encryption_configuration TEXT,
+        tags TEXT NOT NULL
+    );
+    CREATE INDEX state_machines_by_machine ON state_machines (machine_arn, version);
+
+    CREATE TABLE aliases (
+        arn TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        state_machine_arn TEXT COLLATE "C" NOT NULL,
+        description TEXT,
+        routing TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        updated BIGINT NOT NULL
+    );
+    CREATE INDEX aliases_by_machine ON aliases (state_machine_arn);
+
+    CREATE TABLE activities (
+        arn TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        tags TEXT NOT NULL
+    );
+
+    CREATE TABLE executions (
+        arn TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        state_machine_arn TEXT COLLATE "C" NOT NULL,
+        version_arn TEXT COLLATE "C",
+        alias_arn TEXT COLLATE "C",
+        definition TEXT NOT NULL,
+        machine_type TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        start_date BIGINT NOT NULL,
+        stop_date BIGINT,
+        -- the u64 seed's bits as a (possibly negative) i64
+        seed BIGINT NOT NULL,
+        redrive_count BIGINT NOT NULL,
+        trace_header TEXT,
+        redrive_date BIGINT,
+        map_run_arn TEXT COLLATE "C",
+        item_count BIGINT
+    );
+    CREATE INDEX executions_by_start ON executions (start_date DESC, arn);
+    CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date DESC, arn);
+    CREATE INDEX executions_by_status ON executions (status, start_date DESC, arn);
+    CREATE INDEX executions_by_map_run ON executions (map_run_arn, start_date DESC, arn)
+        WHERE map_run_arn IS NOT NULL;
+
+    -- The foreign keys stand in for SQLite's "does the execution exist"
+    -- query: an append to an unknown execution fails in the same round trip.
+    CREATE TABLE events (
+        execution_arn TEXT COLLATE "C" NOT NULL REFERENCES executions (arn),
+        id BIGINT NOT NULL,
+        prev BIGINT NOT NULL,
+        timestamp BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        details TEXT,
+        PRIMARY KEY (execution_arn, id)
+    );
+
+    CREATE TABLE journal (
+        execution_arn TEXT COLLATE "C" NOT NULL REFERENCES executions (arn),
+        seq BIGINT NOT NULL,
+        at BIGINT NOT NULL,
+        signal TEXT NOT NULL,
+        PRIMARY KEY (execution_arn, seq)
+    );
+
+    CREATE TABLE map_runs (
+        arn TEXT COLLATE "C" PRIMARY KEY,
+        execution_arn TEXT COLLATE "C" NOT NULL,
+        start_date BIGINT NOT NULL,
+        -- insertion order breaks ties between runs started the same millisecond
+        ordinal BIGSERIAL
+    );
+    CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, start_date, ordinal);
+    "#,
+];
+
+/// Any constant: the advisory lock that serialises migrations.
+const MIGRATION_LOCK: i64 = 0x6261_746f_6e00;
+
+/// A [`Store`] in a PostgreSQL database. See the module docs.
+pub struct PostgresStore {
+    /// `None` only during `drop`, which closes the channel to stop the writer.
+    jobs: Option<Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
+    reads: Option<Sender<ReadJob>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+enum Job {
+    Apply(Work, CommitDone),
+    /// Reports once everything queued before it is committed.
+    Flush(CommitDone),
+}
+
+/// A change applied atomically.
+enum Work {
+    Batch(Batch),
+    PutMachine(Box<StateMachineRecord>),
+    DeleteMachine(String),
+    PutActivity(ActivityRecord),
+    DeleteActivity(String),
+    PutAlias(AliasRecord),
+    DeleteAlias(String),
+}
+
+type ReadJob = Box<dyn FnOnce(&mut Conn) + Send>;
+
+/// A connection with its prepared statements. Reconnects when the server
+/// closed it (a restart, an idle timeout), so one failure is one error, not
+/// a dead thread.
+struct Conn {
+    options: PostgresOptions,
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn open(options: &PostgresOptions) -> Result<Conn, StoreError> {
+        let mut client = Client::connect(&options.url, NoTls).map_err(|e| {
+            StoreError::Io(format!(
+                "cannot connect to PostgreSQL at {}: {e}",
+                redact(&options.url)
+            ))
+        })?;
+        if let Some(schema) = &options.schema {
+            let quoted = quote_identifier(schema)?;
+            client
+                .batch_execute(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS {quoted}; SET search_path TO {quoted}"
+                ))
+                .map_err(db_error)?;
+        }
+        Ok(Conn {
+            options: options.clone(),
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn reopen_if_closed(&mut self) -> Result<(), StoreError> {
+        if self.client.is_closed() {
+            *self = Conn::open(&self.options)?;
+        }
+        Ok(())
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).map_err(db_error)?;
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let s = self.statement(sql)?;
+        self.client.execute(&s, params).map_err(db_error)
+    }
+
+    fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        let s = self.statement(sql)?;
+        self.client.query(&s, params).map_err(db_error)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.client.batch_execute(sql).map_err(db_error)
+    }
+}
+
+impl PostgresStore {
+    /// Connects, brings the schema up to date and starts the store's threads.
+    pub fn open(options: PostgresOptions) -> Result<PostgresStore, StoreError> {
+        let mut writer = Conn::open(&options)?;
+        migrate(&mut writer)?;
+        let (jobs, queue) = mpsc::channel();
+        let max_group = options.max_group.max(1);
+        let writer = std::thread::Builder::new()
+            .name("baton-pg-writer".into())
+            .spawn(move || writer_loop(writer, queue, max_group))
+            .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+        let (reads, read_queue) = mpsc::channel::<ReadJob>();
+        let read_queue = Arc::new(Mutex::new(read_queue));
+        let mut readers = Vec::new();
+        for i in 0..options.readers.max(1) {
+            // Opened here so a bad URL or schema fails `open`, not a read.
+            let conn = Conn::open(&options)?;
+            let queue = read_queue.clone();
+            readers.push(
+                std::thread::Builder::new()
+                    .name(format!("baton-pg-reader-{i}"))
+                    .spawn(move || reader_loop(conn, queue))
+                    .map_err(|e| StoreError::Io(format!("cannot start a reader thread: {e}")))?,
+            );
+        }
+        Ok(PostgresStore {
+            jobs: Some(jobs),
+            writer: Some(writer),
+            reads: Some(reads),
+            readers,
+        })
+    }
+
+    fn send(&self, job: Job) {
+        let Some(jobs) = &self.jobs else {
+            return fail_job(job, StoreError::Closed);
+        };
+        if let Err(mpsc::SendError(job)) = jobs.send(job) {
+            fail_job(job, StoreError::Closed);
+        }
+    }
+
+    /// Runs `work` through the writer and waits until it is durable.
+    fn write_sync(&self, work: Work) -> Result<(), StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.send(Job::Apply(
+            work,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        ));
+        rx.recv().unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// Runs `f` on a reader thread's connection and waits for its answer.
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: ReadJob = Box::new(move |conn| {
+            let result = conn.reopen_if_closed().and_then(|()| f(conn));
+            let _ = tx.send(result);
+        });
+        match &self.reads {
+            Some(reads) if reads.send(job).is_ok() => {}
+            _ => return Err(StoreError::Closed),
+        }
+        rx.recv().unwrap_or(Err(StoreError::Closed))
+    }
+}
+
+impl Drop for PostgresStore {
+    /// As for SQLite: closing the channels lets the threads finish what is
+    /// queued and stop, so every accepted batch is committed (or failed).
+    fn drop(&mut self) {
+        self.jobs.take();
+        self.reads.take();
+        let me = std::thread::current().id();
+        for handle in self.writer.take().into_iter().chain(self.readers.drain(..)) {
+            // A callback holding the last handle runs this drop on the
+            // store's own thread, which stops by itself once its queue is empty.
+            if handle.thread().id() != me {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+fn fail_job(job: Job, error: StoreError) {
+    match job {
+        Job::Apply(_, done) | Job::Flush(done) => call_done(done, Err(error)),
+    }
+}
+
+/// A panicking callback must not take the writer thread down.
+fn call_done(done: CommitDone, result: Result<(), StoreError>) {
+    let _ = catch_unwind(AssertUnwindSafe(move || done(result)));
+}
+
+/// The URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn quote_identifier(name: &str) -> Result<String, StoreError> {
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if !valid {
+        return Err(StoreError::Io(format!(
+            "schema name {name:?} must be 1-63 lowercase letters, digits or '_', not starting with a digit"
+        )));
+    }
+    Ok(format!("\"{name}\""))
+}
+
+fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
+    conn.batch("BEGIN")?;
+    let result = (|| {
+        conn.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        conn.batch("CREATE TABLE IF NOT EXISTS baton_schema (version BIGINT NOT NULL)")?;
+        let rows = conn.query("SELECT version FROM baton_schema", &[])?;
+        let current = match rows.first() {
+            Some(row) => get::<i64>(row, 0)?,
+            None => {
+                conn.execute("INSERT INTO baton_schema (version) VALUES (0)", &[])?;
+                0
+            }
+        };
+        let latest = MIGRATIONS.len();
+        let current = usize::try_from(current)
+            .map_err(|_| StoreError::Corrupt(format!("negative schema version {current}")))?;
+        if current > latest {
+            return Err(StoreError::Corrupt(format!(
+                "schema version {current} is newer than this build knows ({latest})"
+            )));
+        }
+        for script in &MIGRATIONS[current..] {
+            conn.batch(script)?;
+        }
+        conn.execute("UPDATE baton_schema SET version = $1", &[&(latest as i64)])?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Maps PostgreSQL failures onto the contract's errors.
+fn db_error(e: postgres::Error) -> StoreError {
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::FOREIGN_KEY_VIOLATION => {
+            StoreError::Conflict(e.to_string())
+        }
+        Some(c) if *c == SqlState::DATA_CORRUPTED || *c == SqlState::INDEX_CORRUPTED => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ if e.to_string().contains("error deserializing column") => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ => StoreError::Io(e.to_string()),
+    }
+}
+
+/// Turns a key violation into a `Conflict` that names what collided.
+fn conflict_as(e: StoreError, message: impl FnOnce() -> String) -> StoreError {
+    match e {
+        StoreError::Conflict(_) => StoreError::Conflict(message()),
+        other => other,
+    }
+}
+
+// ---- the writer thread -----------------------------------------------------
+
+fn writer_loop(mut conn: Conn, queue: Receiver<Job>, max_group: usize) {
+    let mut group = Vec::with_capacity(max_group.min(1024));
+    // `recv` fails once the store is dropped *and* the queue is empty.
+    while let Ok(first) = queue.recv() {
+        group.push(first);
+        while group.len() < max_group {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        run_group(&mut conn, std::mem::take(&mut group));
+    }
+}
+
+/// Applies a group of jobs in one transaction; if one of them fails, each
+/// is applied again in a transaction of its own (see the module docs).
+fn run_group(conn: &mut Conn, group: Vec<Job>) {
+    let mut flushes = Vec::new();
+    let mut works = Vec::new();
+    for job in group {
+        match job {
+            Job::Apply(work, done) => works.push((work, done)),
+            Job::Flush(done) => flushes.push(done),
+        }
+    }
+    if let Err(e) = conn.reopen_if_closed() {
+        for (_, done) in works {
+            call_done(done, Err(e.clone()));
+        }
+        for done in flushes {
+            call_done(done, Err(e.clone()));
+        }
+        return;
+    }
+    let together = transaction(conn, |conn| {
+        works
+            .iter()
+            .try_for_each(|(work, _)| apply_work(conn, work))
+    });
+    match together {
+        Ok(()) => {
+            for (_, done) in works {
+                call_done(done, Ok(()));
+            }
+        }
+        // Alone, a single job's failure is its own.
+        Err(e) if works.len() == 1 => {
+            let (_, done) = works.pop().expect("one job");
+            call_done(done, Err(e));
+        }
+        Err(_) => {
+            for (work, done) in works {
+                let result = conn
+                    .reopen_if_closed()
+                    .and_then(|()| transaction(conn, |conn| apply_work(conn, &work)));
+                call_done(done, result);
+            }
+        }
+    }
+    for done in flushes {
+        call_done(done, Ok(()));
+    }
+}
+
+/// Runs `f` between BEGIN and COMMIT, rolling back if it fails.
+fn transaction(
+    conn: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    conn.batch("BEGIN")?;
+    match f(conn) {
+        Ok(()) => conn.batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn apply_work(conn: &mut Conn, work: &Work) -> Result<(), StoreError> {
+    match work {
+        Work::Batch(batch) => batch.iter().try_for_each(|w| apply_write(conn, w)),
+        Work::PutMachine(sm) => put_machine(conn, sm),
+        Work::DeleteMachine(arn) => conn
+            .execute(
+                "DELETE FROM state_machines WHERE machine_arn = $1 OR arn = $1",
+                &[arn],
+            )
+            .map(drop),
+        Work::PutActivity(a) => conn
+            .execute(
+                "INSERT INTO activities (arn, name, created, tags) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (arn) DO UPDATE SET name = EXCLUDED.name,
+                    created = EXCLUDED.created, tags = EXCLUDED.tags",
+                &[&a.arn, &a.name, &a.created, &tags_json(&a.tags)],
+            )
+            .map(drop),
+        Work::DeleteActivity(arn) => conn
+            .execute("DELETE FROM activities WHERE arn = $1", &[arn])
+            .map(drop),
+        Work::PutAlias(a) => {
+            let routing =
+                serde_json::to_string(&a.routing).map_err(|e| StoreError::Io(e.to_string()))?;
+            conn.execute(
+                "INSERT INTO aliases
+                    (arn, name, state_machine_arn, description, routing, created, updated)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (arn) DO UPDATE SET name = EXCLUDED.name,
+                    state_machine_arn = EXCLUDED.state_machine_arn,
+                    description = EXCLUDED.description, routing = EXCLUDED.routing,
+                    created = EXCLUDED.created, updated = EXCLUDED.updated",
+                &[
+                    &a.arn,
+                    &a.name,
+                    &a.state_machine_arn,
+                    &a.description,
+                    &routing,
+                    &a.created,
+                    &a.updated,
+                ],
+            )
+            .map(drop)
+        }
+        Work::DeleteAlias(arn) => conn
+            .execute("DELETE FROM aliases WHERE arn = $1", &[arn])
+            .map(drop),
+    }
+}
+
+fn put_machine(conn: &mut Conn, sm: &StateMachineRecord) -> Result<(), StoreError> {
+    let version = sm
+        .version
+        .map(|v| to_i64(v, "version number"))
+        .transpose()?;
+    let json = |v: &Option<Value>| v.as_ref().map(Value::to_string);
+    conn.execute(
+        "INSERT INTO state_machines (arn, machine_arn, version, name, definition, role_arn,
+            machine_type, created, updated, revision_id, description, logging_configuration,
+            tracing_configuration, encryption_configuration, tags)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         ON CONFLICT (arn) DO UPDATE SET machine_arn = EXCLUDED.machine_arn,
+            version = EXCLUDED.version, name = EXCLUDED.name,
+            definition = EXCLUDED.definition, role_arn = EXCLUDED.role_arn,
+            machine_type = EXCLUDED.machine_type, created = EXCLUDED.created,
+            updated = EXCLUDED.updated, revision_id = EXCLUDED.revision_id,
+            description = EXCLUDED.description,
+            logging_configuration = EXCLUDED.logging_configuration,
+            tracing_configuration = EXCLUDED.tracing_configuration,
+            encryption_configuration = EXCLUDED.encryption_configuration,
+            tags = EXCLUDED.tags",
+        &[
+            &sm.arn,
+            &machine_arn_of(sm),
+            &version,
+            &sm.name,
+            &sm.definition,
+            &sm.role_arn,
+            &sm.machine_type.as_str(),
+            &sm.created,
+            &sm.updated,
+            &sm.revision_id,
+            &sm.description,
+            &json(&sm.logging_configuration),
+            &json(&sm.tracing_configuration),
+            &json(&sm.encryption_configuration),
+            &tags_json(&sm.tags),
+        ],
+    )
+    .map(drop)
+}
+
+fn apply_write(conn: &mut Conn, write: &Write) -> Result<(), StoreError> {
+    match write {
+        Write::CreateExecution(r) => {
+            conn.execute(
+                "INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn,
+                    definition, machine_type, role_arn, status, input, output, error, cause,
+                    start_date, stop_date, seed, redrive_count, trace_header, redrive_date,
+                    map_run_arn, item_count)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                    $16, $17, $18, $19, $20, $21)",
+                &[
+                    &r.arn,
+                    &r.name,
+                    &r.state_machine_arn,
+                    &r.version_arn,
+                    &r.alias_arn,
+                    &r.definition,
+                    &r.machine_type.as_str(),
+                    &r.role_arn,
+                    &r.status.as_str(),
+                    &r.input,
+                    &r.output,
+                    &r.error,
+                    &r.cause,
+                    &r.start_date,
+                    &r.stop_date,
+                    &(r.seed as i64),
+                    &i64::from(r.redrive_count),
+                    &r.trace_header,
+                    &r.redrive_date,
+                    &r.map_run_arn,
+                    &r.item_count.map(|n| n as i64),
+                ],
+            )
+            .map_err(|e| conflict_as(e, || format!("execution already exists: {}", r.arn)))?;
+        }
+        Write::AppendEvents {
+            execution_arn,
+            events,
+        } => {
+            for ev in events {
+                if let Some(run) = started_map_run(ev) {
+                    conn.execute(
+                        "INSERT INTO map_runs (arn, execution_arn, start_date) VALUES ($1, $2, $3)",
+                        &[&run, execution_arn, &ev.timestamp],
+                    )
+                    .map_err(|e| conflict_as(e, || format!("Map Run already exists: {run}")))?;
+                }
+            }
+            // One statement for the whole append, whatever its length.
+            let mut ids = Vec::with_capacity(events.len());
+            let mut prevs = Vec::with_capacity(events.len());
+            let mut times = Vec::with_capacity(events.len());
+            let mut types = Vec::with_capacity(events.len());
+            let mut details = Vec::with_capacity(events.len());
+            for ev in events {
+                ids.push(to_i64(ev.id, "event id")?);
+                prevs.push(to_i64(ev.previous_event_id, "previous event id")?);
+                times.push(ev.timestamp);
+                types.push(ev.event_type.as_str());
+                details.push((!ev.details.is_none()).then(|| ev.details.to_json()));
+            }
+            conn.execute(
+                "INSERT INTO events (execution_arn, id, prev, timestamp, type, details)
+                 SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[],
+                    $5::TEXT[], $6::TEXT[])",
+                &[execution_arn, &ids, &prevs, &times, &types, &details],
+            )
+            .map_err(|e| append_conflict(e, execution_arn, "an event"))?;
+        }
+        Write::AppendJournal {
+            execution_arn,
+            entry,
+        } => {
+            conn.execute(
+                "INSERT INTO journal (execution_arn, seq, at, signal) VALUES ($1, $2, $3, $4)",
+                &[
+                    execution_arn,
+                    &to_i64(entry.seq, "journal seq")?,
+                    &entry.at,
+                    &entry.signal,
+                ],
+            )
+            .map_err(|e| append_conflict(e, execution_arn, "a journal entry"))?;
+        }
+        Write::ReopenExecution {
+            execution_arn,
+            redrive_count,
+            redrive_date,
+        } => {
+            let changed = conn.execute(
+                "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL,
+                    cause = NULL, stop_date = NULL, redrive_count = $2, redrive_date = $3
+                 WHERE arn = $1",
+                &[execution_arn, &i64::from(*redrive_count), redrive_date],
+            )?;
+            if changed == 0 {
+                return Err(missing(execution_arn));
+            }
+        }
+        Write::CloseExecution {
+            execution_arn,
+            status,
+            output,
+            error,
+            cause,
+            stop_date,
+        } => {
+            let changed = conn.execute(
+                "UPDATE executions SET status = $2, output = $3, error = $4, cause = $5,
+                    stop_date = $6 WHERE arn = $1",
+                &[
+                    execution_arn,
+                    &status.as_str(),
+                    output,
+                    error,
+                    cause,
+                    stop_date,
+                ],
+            )?;
+            if changed == 0 {
+                return Err(missing(execution_arn));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An append conflicts either because its execution does not exist (the
+/// foreign key) or because the id is taken (the primary key).
+fn append_conflict(e: StoreError, execution_arn: &str, what: &str) -> StoreError {
+    match e {
+        StoreError::Conflict(m) if m.contains("foreign key") => missing(execution_arn),
+        StoreError::Conflict(_) => {
+            StoreError::Conflict(format!("{what} already exists in {execution_arn}"))
+        }
+        other => other,
+    }
+}
+
+// ---- decoding rows ---------------------------------------------------------
+
+fn get<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Result<T, StoreError> {
+    row.try_get(i)
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
+fn get_u64(row: &Row, i: usize, what: &str) -> Result<u64, StoreError> {
+    let v: i64 = get(row, i)?;
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what}: {v}")))
+}
+
+fn json_col(row: &Row, i: usize, what: &str) -> Result<Option<Value>, StoreError> {
+    get::<Option<String>>(row, i)?
+        .map(|s| {
+            serde_json::from_str(&s)
+                .map_err(|e| StoreError::Corrupt(format!("{what} is not JSON: {e}")))
+        })
+        .transpose()
+}
+
+fn tags_col(row: &Row, i: usize) -> Result<Vec<(String, String)>, StoreError> {
+    let text: String = get(row, i)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("bad tags: {e}")))
+}
+
+fn machine_type_col(row: &Row, i: usize) -> Result<MachineType, StoreError> {
+    let s: String = get(row, i)?;
+    MachineType::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown machine type {s}")))
+}
+
+const MACHINE_COLUMNS: &str = "arn, version, name, definition, role_arn, machine_type, created,
+    updated, revision_id, description, logging_configuration, tracing_configuration,
+    encryption_configuration, tags";
+
+fn machine_row(row: &Row) -> Result<StateMachineRecord, StoreError> {
+    Ok(StateMachineRecord {
+        arn: get(row, 0)?,
+        version: get::<Option<i64>>(row, 1)?
+            .map(|v| {
+                u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative version {v}")))
+            })
+            .transpose()?,
+        name: get(row, 2)?,
+        definition: get(row, 3)?,
+        role_arn: get(row, 4)?,
+        machine_type: machine_type_col(row, 5)?,
+        created: get(row, 6)?,
+        updated: get(row, 7)?,
+        revision_id: get(row, 8)?,
+        description: get(row, 9)?,
+        logging_configuration: json_col(row, 10, "loggingConfiguration")?,
+        tracing_configuration: json_col(row, 11, "tracingConfiguration")?,
+        encryption_configuration: json_col(row, 12, "encryptionConfiguration")?,
+        tags: tags_col(row, 13)?,
+    })
+}
+
+const ALIAS_COLUMNS: &str = "arn, name, state_machine_arn, description, routing, created, updated";
+
+fn alias_row(row: &Row) -> Result<AliasRecord, StoreError> {
+    let routing: String = get(row, 4)?;
+    Ok(AliasRecord {
+        arn: get(row, 0)?,
+        name: get(row, 1)?,
+        state_machine_arn: get(row, 2)?,
+        description: get(row, 3)?,
+        routing: serde_json::from_str(&routing)
+            .map_err(|e| StoreError::Corrupt(format!("alias routing: {e}")))?,
+        created: get(row, 5)?,
+        updated: get(row, 6)?,
+    })
+}
+
+fn activity_row(row: &Row) -> Result<ActivityRecord, StoreError> {
+    Ok(ActivityRecord {
+        arn: get(row, 0)?,
+        name: get(row, 1)?,
+        created: get(row, 2)?,
+        tags: tags_col(row, 3)?,
+    })
+}
+
+const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, alias_arn,
+    definition, machine_type, role_arn, status, input, output, error, cause, start_date,
+    stop_date, seed, redrive_count, trace_header, redrive_date, map_run_arn, item_count";
+
+fn execution_row(row: &Row) -> Result<ExecutionRecord, StoreError> {
+    let status: String = get(row, 8)?;
+    let redrive: i64 = get(row, 16)?;
+    Ok(ExecutionRecord {
+        arn: get(row, 0)?,
+        name: get(row, 1)?,
+        state_machine_arn: get(row, 2)?,
+        version_arn: get(row, 3)?,
+        alias_arn: get(row, 4)?,
+        definition: get(row, 5)?,
+        machine_type: machine_type_col(row, 6)?,
+        role_arn: get(row, 7)?,
+        status: ExecutionStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown execution status {status}")))?,
+        input: get(row, 9)?,
+        output: get(row, 10)?,
+        error: get(row, 11)?,
+        cause: get(row, 12)?,
+        start_date: get(row, 13)?,
+        stop_date: get(row, 14)?,
+        seed: get::<i64>(row, 15)? as u64,
+        redrive_count: u32::try_from(redrive)
+            .map_err(|_| StoreError::Corrupt(format!("bad redrive count {redrive}")))?,
+        trace_header: get(row, 17)?,
+        redrive_date: get(row, 18)?,
+        map_run_arn: get(row, 19)?,
+        item_count: get::<Option<i64>>(row, 20)?.map(|n| n as u64),
+    })
+}
+
+fn event_row(row: &Row) -> Result<HistoryEvent, StoreError> {
+    let kind: String = get(row, 3)?;
+    let details = get::<Option<String>>(row, 4)?
+        .map(|text| {
+            serde_json::from_str::<Map<String, Value>>(&text)
+                .map_err(|e| StoreError::Corrupt(format!("event details: {e}")))
+        })
+        .transpose()?;
+    Ok(HistoryEvent {
+        id: get_u64(row, 0, "event id")?,
+        previous_event_id: get_u64(row, 1, "previous event id")?,
+        timestamp: get(row, 2)?,
+        event_type: EventType::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown event type {kind}")))?,
+        details: details.into(),
+    })
+}
+
+fn decode_all<T>(
+    rows: Vec<Row>,
+    decode: impl Fn(&Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(decode).collect()
+}
+
+fn decode_first<T>(
+    rows: Vec<Row>,
+    decode: impl Fn(&Row) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    rows.first().map(decode).transpose()
+}
+
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// An execution's journal (in order) and event count, in the caller's snapshot.
+fn with_journal(c: &mut Conn, record: ExecutionRecord) -> Result<OpenExecution, StoreError> {
+    let rows = c.query(
+        "SELECT seq, at, signal FROM journal WHERE execution_arn = $1 ORDER BY seq",
+        &[&record.arn],
+    )?;
+    let journal = decode_all(rows, |r| {
+        Ok(JournalEntry {
+            seq: get_u64(r, 0, "journal seq")?,
+            at: get(r, 1)?,
+            signal: get(r, 2)?,
+        })
+    })?;
+    let rows = c.query(
+        "SELECT count(*) FROM events WHERE execution_arn = $1",
+        &[&record.arn],
+    )?;
+    let event_count = decode_first(rows, |r| get_u64(r, 0, "event count"))?.unwrap_or(0);
+    Ok(OpenExecution {
+        record,
+        journal,
+        event_count,
+    })
+}
+
+/// Runs `f` in one read-only transaction, so it sees a single snapshot.
+fn snapshot<T>(
+    c: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+    let result = f(c);
+    let ended = c.batch("COMMIT");
+    let value = result?;
+    ended?;
+    Ok(value)
+}
+
+impl Store for PostgresStore {
+    fn put_state_machine(&self, sm: &StateMachineRecord) -> Result<(), StoreError> {
+        self.write_sync(Work::PutMachine(Box::new(sm.clone())))
+    }
+
+    fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, StoreError> {
+        let arn = arn.to_owned();
+        self.read(move |c| {
+            let sql = format!("SELECT {MACHINE_COLUMNS} FROM state_machines WHERE arn = $1");
+            decode_first(c.query(&sql, &[&arn])?, machine_row)
+        })
+    }
+
+    fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StateMachineRecord>, StoreError> {
+        let after = after.unwrap_or("").to_owned();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {MACHINE_COLUMNS} FROM state_machines
+                 WHERE version IS NULL AND arn > $1 ORDER BY arn LIMIT $2"
+            );
+            decode_all(c.query(&sql, &[&after, &sql_limit(limit)])?, machine_row)
+        })
+    }
+
+    fn list_versions(
+        &self,
+        state_machine_arn: &str,
+    ) -> Result<Vec<StateMachineRecord>, StoreError> {
+        let arn = state_machine_arn.to_owned();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {MACHINE_COLUMNS} FROM state_machines
+                 WHERE machine_arn = $1 AND version IS NOT NULL ORDER BY version DESC"
+            );
+            decode_all(c.query(&sql, &[&arn])?, machine_row)
+        })
+    }
+
+    fn delete_state_machine(&self, arn: &str) -> Result<(), StoreError> {
+        self.write_sync(Work::DeleteMachine(arn.to_owned()))
+    }
+
+    fn put_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
+        self.write_sync(Work::PutAlias(alias.clone()))
+    }
+
+    fn get_alias(&self, arn: &str) -> Result<Option<AliasRecord>, StoreError> {
+        let arn = arn.to_owned();
+        self.read(move |c| {
+            let sql = format!("SELECT {ALIAS_COLUMNS} FROM aliases WHERE arn = $1");
+            decode_first(c.query(&sql, &[&arn])?, alias_row)
+        })
+    }
+
+    fn list_aliases(&self, state_machine_arn: &str) -> Result<Vec<AliasRecord>, StoreError> {
+        let arn = state_machine_arn.to_owned();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {ALIAS_COLUMNS} FROM aliases WHERE state_machine_arn = $1
+                 ORDER BY created DESC, arn"
+            );
+            decode_all(c.query(&sql, &[&arn])?, alias_row)
+        })
+    }
+
+    fn delete_alias(&self, arn: &str) -> Result<(), StoreError> {
+        self.write_sync(Work::DeleteAlias(arn.to_owned()))
+    }
+
+    fn put_activity(&self, activity: &ActivityRecord) -> Result<(), StoreError> {
+        self.write_sync(Work::PutActivity(activity.clone()))
+    }
+
+    fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError> {
+        let arn = arn.to_owned();
+        self.read(move |c| {
+            let rows = c.query(
+                "SELECT arn, name, created, tags FROM activities WHERE arn = $1",
+                &[&arn],
+            )?;
+            decode_first(rows, activity_row)
+        })
+    }
+
+    fn list_activities(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ActivityRecord>, StoreError> {
+        let after = after.unwrap_or("").to_owned();
+        self.read(move |c| {
+            let rows = c.query(
+                "SELECT arn, name, created, tags FROM activities
+                 WHERE arn > $1 ORDER BY arn LIMIT $2",
+                &[&after, &sql_limit(limit)],
+            )?;
+            decode_all(rows, activity_row)
+        })
+    }
+
+    fn delete_activity(&self, arn: &str) -> Result<(), StoreError> {
+        self.write_sync(Work::DeleteActivity(arn.to_owned()))
+    }
+
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+        let arn = arn.to_owned();
+        self.read(move |c| {
+            let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = $1");
+            decode_first(c.query(&sql, &[&arn])?, execution_row)
+        })
+    }
+
+    fn list_executions(
+        &self,
+        filter: &ExecutionFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionRecord>, StoreError> {
+        let filter = filter.clone();
+        let after = after.map(str::to_owned);
+        self.read(move |c| {
+            let mut sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE TRUE");
+            let mut texts: Vec<String> = Vec::new();
+            let mut equals = |sql: &mut String, column: &str, value: &str| {
+                texts.push(value.to_owned());
+                sql.push_str(&format!(" AND {column} = ${}", texts.len()));
+            };
+            if let Some(v) = &filter.state_machine_arn {
+                equals(&mut sql, "state_machine_arn", v);
+            }
+            if let Some(v) = &filter.version_arn {
+                equals(&mut sql, "version_arn", v);
+            }
+            if let Some(v) = &filter.alias_arn {
+                equals(&mut sql, "alias_arn", v);
+            }
+            if let Some(v) = filter.status {
+                equals(&mut sql, "status", v.as_str());
+            }
+            if let Some(v) = &filter.map_run_arn {
+                equals(&mut sql, "map_run_arn", v);
+            }
+            let mut start = None;
+            if let Some(cursor) = &after {
+                let rows = c.query(
+                    "SELECT start_date FROM executions WHERE arn = $1",
+                    &[cursor],
+                )?;
+                // An unknown cursor cannot be placed in the order.
+                let Some(date) = decode_first(rows, |r| get::<i64>(r, 0))? else {
+                    return Ok(Vec::new());
+                };
+                start = Some(date);
+                texts.push(cursor.clone());
+                let (d, a) = (texts.len() + 1, texts.len());
+                sql.push_str(&format!(
+                    " AND start_date <= ${d} AND (start_date < ${d} OR arn > ${a})"
+                ));
+            }
+            let mut params: Vec<&(dyn ToSql + Sync)> =
+                texts.iter().map(|t| t as &(dyn ToSql + Sync)).collect();
+            if let Some(date) = &start {
+                params.push(date);
+            }
+            let limit = sql_limit(limit);
+            params.push(&limit);
+            sql.push_str(&format!(
+                " ORDER BY start_date DESC, arn LIMIT ${}",
+                params.len()
+            ));
+            decode_all(c.query(&sql, &params)?, execution_row)
+        })
+    }
+
+    fn history(
+        &self,
+        execution_arn: &str,
+        cursor: u64,
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<HistoryEvent>, StoreError> {
+        const COLUMNS: &str = "id, prev, timestamp, type, details";
+        let arn = execution_arn.to_owned();
+        let limit = sql_limit(limit);
+        self.read(move |c| {
+            let rows = match (reverse, i64::try_from(cursor)) {
+                (false, Ok(after)) => c.query(
+                    &format!(
+                        "SELECT {COLUMNS} FROM events WHERE execution_arn = $1 AND id > $2
+                         ORDER BY id LIMIT $3"
+                    ),
+                    &[&arn, &after, &limit],
+                )?,
+                // Stored ids fit an i64, so nothing comes after a larger cursor.
+                (false, Err(_)) => return Ok(Vec::new()),
+                (true, Ok(before)) => c.query(
+                    &format!(
+                        "SELECT {COLUMNS} FROM events WHERE execution_arn = $1 AND id < $2
+                         ORDER BY id DESC LIMIT $3"
+                    ),
+                    &[&arn, &before, &limit],
+                )?,
+                // ... and everything comes before it (`u64::MAX` = newest).
+                (true, Err(_)) => c.query(
+                    &format!(
+                        "SELECT {COLUMNS} FROM events WHERE execution_arn = $1
+                         ORDER BY id DESC LIMIT $2"
+                    ),
+                    &[&arn, &limit],
+                )?,
+            };
+            decode_all(rows, event_row)
+        })
+    }
+
+    fn open_executions(&self) -> Result<Vec<OpenExecution>, StoreError> {
+        self.read(|c| {
+            snapshot(c, |c| {
+                let sql = format!(
+                    "SELECT {EXECUTION_COLUMNS} FROM executions
+                     WHERE status = 'RUNNING' AND map_run_arn IS NULL
+                     ORDER BY start_date, arn"
+                );
+                let records = decode_all(c.query(&sql, &[])?, execution_row)?;
+                records.into_iter().map(|r| with_journal(c, r)).collect()
+            })
+        })
+    }
+
+    fn execution_with_journal(&self, arn: &str) -> Result<Option<OpenExecution>, StoreError> {
+        let arn = arn.to_owned();
+        self.read(move |c| {
+            snapshot(c, |c| {
+                let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = $1");
+                let record = decode_first(c.query(&sql, &[&arn])?, execution_row)?;
+                record.map(|r| with_journal(c, r)).transpose()
+            })
+        })
+    }
+
+    fn map_run_execution(&self, map_run_arn: &str) -> Result<Option<String>, StoreError> {
+        let arn = map_run_arn.to_owned();
+        self.read(move |c| {
+            let rows = c.query("SELECT execution_arn FROM map_runs WHERE arn = $1", &[&arn])?;
+            decode_first(rows, |r| get(r, 0))
+        })
+    }
+
+    fn map_runs_of(&self, execution_arn: &str) -> Result<Vec<String>, StoreError> {
+        let arn = execution_arn.to_owned();
+        self.read(move |c| {
+            let rows = c.query(
+                "SELECT arn FROM map_runs WHERE execution_arn = $1 ORDER BY start_date, ordinal",
+                &[&arn],
+            )?;
+            decode_all(rows, |r| get(r, 0))
+        })
+    }
+
+    fn commit(&self, batch: Batch, done: CommitDone) {
+        self.send(Job::Apply(Work::Batch(batch), done));
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.send(Job::Flush(Box::new(move |r| {
+            let _ = tx.send(r);
+        })));
+        rx.recv().unwrap_or(Err(StoreError::Closed))
+    }
+}
+
+fn reader_loop(mut conn: Conn, queue: Arc<Mutex<Receiver<ReadJob>>>) {
+    loop {
+        // The lock is held only while waiting for a job, never while running one.
+        let job = {
+            let queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+            queue.recv()
+        };
+        let Ok(job) = job else { return };
+        // A panic (a decoding bug) fails that one read: its caller sees the
+        // store closed; the thread and its connection serve the next.
+        let _ = catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            redact("postgres://baton:s3cret@db:5432/x"),
+            "postgres://baton:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://db/x"), "postgres://db/x");
+        assert_eq!(redact("host=db user=baton"), "host=db user=baton");
+    }
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        assert_eq!(quote_identifier("baton_1").unwrap(), "\"baton_1\"");
+        for bad in ["", "1x", "a-b", "A", "x\"; DROP TABLE y; --"] {
+            assert!(quote_identifier(bad).is_err(), "{bad}");
+        }
+    }
+}
