@@ -64,17 +64,23 @@ def postgres_url() -> str:
     return os.environ.get("BATON_TEST_POSTGRES", "host=127.0.0.1 user=postgres dbname=test")
 
 
+@pytest.fixture
+def pg_schema():
+    """A PostgreSQL schema of the test's own, dropped afterwards."""
+    schema = f"baton_e2e_{os.getpid()}_{free_port()}"
+    yield schema
+    subprocess.run(["psql", postgres_url(), "-qc", f"DROP SCHEMA IF EXISTS {schema} CASCADE"],
+                   capture_output=True, check=False)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_args(request):
     """`baton serve` arguments for each durable store: the embedded SQLite
-    file, or a PostgreSQL schema of the test's own (dropped afterwards)."""
+    file, or a PostgreSQL schema of the test's own."""
     if request.param == "sqlite":
-        yield []
-        return
-    schema = f"baton_e2e_{os.getpid()}_{free_port()}"
-    yield ["--database", postgres_url(), "--database-schema", schema]
-    subprocess.run(["psql", postgres_url(), "-qc", f"DROP SCHEMA IF EXISTS {schema} CASCADE"],
-                   capture_output=True, check=False)
+        return []
+    schema = request.getfixturevalue("pg_schema")
+    return ["--database", postgres_url(), "--database-schema", schema]
 
 
 @pytest.fixture

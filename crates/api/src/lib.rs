@@ -13,6 +13,7 @@
 //! the [`engine::durable::Engine`], which owns the interpreter and its journal.
 
 mod auth;
+mod cluster;
 mod ddb;
 mod error;
 mod lambda;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub functions: Option<functions::Registry>,
     /// SNS topics; without them the SNS API answers InternalError.
     pub topics: Option<topics::Topics>,
+    /// Forwards requests to the node running their execution.
+    pub forwarder: cluster::Forwarder,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             tables: std::sync::Arc::new(tables::Tables::in_memory()),
             functions: None,
             topics: None,
+            forwarder: cluster::forwarder(),
         }
     }
 

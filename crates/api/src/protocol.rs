@@ -82,7 +82,15 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
     }
     let result = match target.strip_prefix(SFN_PREFIX) {
         Some(operation) => match Params::parse(&bytes) {
-            Ok(params) => crate::sfn::handle(&state, operation, params).await,
+            Ok(params) => {
+                if let Some(response) =
+                    crate::cluster::forward_if_elsewhere(&state, operation, &params, &parts, &bytes)
+                        .await
+                {
+                    return response;
+                }
+                crate::sfn::handle(&state, operation, params).await
+            }
             Err(e) => Err(e),
         },
         None => Err(ApiError::unknown_operation()),
@@ -256,6 +264,12 @@ impl Params {
     }
 
     /// A string member. Returns `None` when absent or invalid.
+    /// A string member as sent, unchecked (for routing before the handler
+    /// validates the request).
+    pub fn peek_str(&self, name: &str) -> Option<&str> {
+        self.map.get(name)?.as_str()
+    }
+
     pub fn string(&mut self, name: &str, c: Str) -> Option<String> {
         match self.value(name).cloned() {
             None => {

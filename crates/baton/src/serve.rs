@@ -34,6 +34,25 @@ pub struct ServeArgs {
     /// missing), so one database can hold several independent Batons.
     #[arg(long, value_name = "NAME", requires = "database")]
     pub database_schema: Option<String>,
+    /// With --database: this node's id among the nodes sharing the
+    /// database. By default it is kept in --data-dir, so a restarted node
+    /// resumes its own executions at once.
+    #[arg(long, value_name = "ID", requires = "database")]
+    pub node_id: Option<String>,
+    /// With --database: the URL the other nodes reach this one at (they
+    /// forward StopExecution, SendTask* and UpdateMapRun for executions
+    /// running here). Default: http://<bind>:<port>.
+    #[arg(long, value_name = "URL", requires = "database")]
+    pub advertise_url: Option<String>,
+    /// With --database: seconds a node may stay silent before another node
+    /// takes its running executions over.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        requires = "database"
+    )]
+    pub node_lease: f64,
     /// Run execution time faster than real time (60 = a minute per second).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
@@ -81,7 +100,20 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     runtime()?.block_on(async {
         let baton = start(&args).await?;
         println!("{}", baton.banner);
-        baton.serve_until(shutdown_signal()).await?;
+        let engine = baton.engine.clone();
+        let (fenced_tx, mut fenced_rx) = tokio::sync::oneshot::channel();
+        let stop = async move {
+            tokio::select! {
+                _ = shutdown_signal() => {}
+                reason = engine.fenced() => { let _ = fenced_tx.send(reason); }
+            }
+        };
+        baton.serve_until(stop).await?;
+        if let Ok(reason) = fenced_rx.try_recv() {
+            anyhow::bail!(
+                "this node stopped because {reason}; its executions now run on another node. Restart it to rejoin."
+            );
+        }
         eprintln!("Baton stopped; all writes finished.");
         Ok(())
     })
@@ -163,8 +195,13 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
         // closed executions (about 12 KB each), not all of them.
         Arc::new(MemoryStore::with_retention(10_000))
     } else if let Some(url) = &args.database {
+        let node_id = match &args.node_id {
+            Some(id) => id.clone(),
+            None => node_id_in(&data_dir)?,
+        };
         let options = PostgresOptions {
             schema: args.database_schema.clone(),
+            node_id: Some(node_id),
             ..PostgresOptions::new(url.clone())
         };
         // Connecting blocks; keep it off the runtime's threads.
@@ -182,17 +219,26 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
                 .with_context(|| format!("cannot open the store at {}", path.display()))?,
         )
     };
+    // Lambda functions' boto3 calls come back to this server, and other
+    // nodes reach it here.
+    let endpoint_host = match args.bind.as_str() {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
+        h if h.contains(':') => format!("[{h}]"),
+        h => h.to_string(),
+    };
+    if !(args.node_lease.is_finite() && args.node_lease > 0.0) {
+        anyhow::bail!("--node-lease must be a positive number of seconds");
+    }
     let config = EngineConfig {
         region: args.region.clone(),
         account: args.account.clone(),
         time_scale: args.time_scale,
         virtual_clock: args.clock == Clock::Virtual,
-    };
-    // Lambda functions; their boto3 calls come back to this server.
-    let endpoint_host = match args.bind.as_str() {
-        "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
-        h if h.contains(':') => format!("[{h}]"),
-        h => h.to_string(),
+        node_url: args
+            .advertise_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{endpoint_host}:{}", local.port())),
+        node_lease: std::time::Duration::from_secs_f64(args.node_lease),
     };
     let functions = functions::Registry::open(functions::Settings {
         data_dir: (!args.in_memory).then(|| data_dir.clone()),
@@ -265,6 +311,23 @@ pub async fn start(args: &ServeArgs) -> Result<Baton> {
         state,
         listener,
     })
+}
+
+/// The node id kept in `data_dir/node-id`, created on first use: the same
+/// data directory is the same node.
+fn node_id_in(data_dir: &std::path::Path) -> Result<String> {
+    let path = data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    std::fs::write(&path, &id).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(id)
 }
 
 /// Ctrl-C or SIGTERM.

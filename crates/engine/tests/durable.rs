@@ -34,7 +34,7 @@ fn config(time_scale: f64) -> EngineConfig {
         region: REGION.into(),
         account: ACCOUNT.into(),
         time_scale,
-        virtual_clock: false,
+        ..Default::default()
     }
 }
 

@@ -9,4 +9,8 @@ pub enum StoreError {
     Closed,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Other nodes declared this one dead and took its executions over; it
+    /// must not write again (restart it to rejoin).
+    #[error("this node was fenced: {0}")]
+    Fenced(String),
 }

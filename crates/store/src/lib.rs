@@ -112,4 +112,38 @@ pub trait Store: Send + Sync + 'static {
 
     /// Finishes pending commits (graceful shutdown).
     fn flush(&self) -> Result<(), StoreError>;
+
+    /// The store's node registry when several nodes share it; `None` for a
+    /// store only one process uses.
+    fn cluster(&self) -> Option<&dyn Cluster> {
+        None
+    }
+}
+
+/// Several Baton nodes sharing one store: which node runs which execution.
+///
+/// Every running execution has an **owner**, the node that started (or
+/// redrove, or took over) it, and only the owner holds it in memory and
+/// writes for it. A node proves it is alive with [`Cluster::heartbeat`];
+/// one silent for longer than the lease is **fenced** by the first live node
+/// that notices ([`Cluster::take_over`]), which in the same transaction
+/// becomes the owner of its running executions. A fenced node's commits
+/// fail with [`StoreError::Fenced`], so a node that was only paused cannot
+/// write after its executions moved on.
+pub trait Cluster: Send + Sync {
+    /// This node's id (stable across restarts of the same node).
+    fn node_id(&self) -> &str;
+    /// Records that this node is alive and serves its API at `url`.
+    /// Fails with [`StoreError::Fenced`] once other nodes took it over.
+    fn heartbeat(&self, url: &str) -> Result<(), StoreError>;
+    /// Fences every node whose last heartbeat is older than `lease`
+    /// (measured on the store's clock, so nodes' clocks need not agree) and
+    /// makes this node the owner of their running executions, which are
+    /// returned with their journals, ready to resume.
+    fn take_over(&self, lease: std::time::Duration) -> Result<Vec<OpenExecution>, StoreError>;
+    /// The URL of the live node (not this one) that runs `execution_arn`,
+    /// or `None` if this node owns it or it is not running.
+    fn owner_url(&self, execution_arn: &str) -> Result<Option<String>, StoreError>;
+    /// The URLs of the other live nodes.
+    fn peer_urls(&self, lease: std::time::Duration) -> Result<Vec<String>, StoreError>;
 }

@@ -38,7 +38,7 @@ use serde_json::{Map, Value};
 use crate::memory::machine_arn_of;
 use crate::records::*;
 use crate::shared::{missing, tags_json, to_i64};
-use crate::{Batch, CommitDone, Store, StoreError};
+use crate::{Batch, Cluster, CommitDone, Store, StoreError};
 
 /// Where and how a [`PostgresStore`] connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,11 @@ pub struct PostgresOptions {
     pub readers: usize,
     /// At most this many jobs share one transaction.
     pub max_group: usize,
+    /// This node's id among the nodes sharing the database. A node that
+    /// restarts with the same id owns its running executions again at once;
+    /// `None` picks a fresh id, so its executions of an earlier run are only
+    /// resumed once that run's lease expires and a node takes them over.
+    pub node_id: Option<String>,
 }
 
 impl PostgresOptions {
@@ -62,6 +67,7 @@ impl PostgresOptions {
             schema: None,
             readers: 4,
             max_group: 1024,
+            node_id: None,
         }
     }
 }
@@ -167,18 +173,48 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, start_date, ordinal);
     "#,
+    // 2: several nodes. Each registers itself; a restart of the same node
+    // bumps its incarnation, which fences the previous one.
+    r#"
+    CREATE TABLE nodes (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        incarnation BIGINT NOT NULL,
+        url TEXT NOT NULL,
+        -- epoch milliseconds on the database's clock
+        heartbeat BIGINT NOT NULL,
+        fenced BOOLEAN NOT NULL
+    );
+    -- the node running the execution; NULL (rows from before nodes) is
+    -- taken over by the first live node
+    ALTER TABLE executions ADD COLUMN owner TEXT COLLATE "C";
+    CREATE INDEX executions_running_by_owner ON executions (owner)
+        WHERE status = 'RUNNING' AND map_run_arn IS NULL;
+    "#,
 ];
+
+/// The database's clock in epoch milliseconds: every node measures leases
+/// on it, so their own clocks need not agree.
+const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::BIGINT";
 
 /// Any constant: the advisory lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x6261_746f_6e00;
 
 /// A [`Store`] in a PostgreSQL database. See the module docs.
 pub struct PostgresStore {
+    node: Node,
     /// `None` only during `drop`, which closes the channel to stop the writer.
     jobs: Option<Sender<Job>>,
     writer: Option<JoinHandle<()>>,
     reads: Option<Sender<ReadJob>>,
     readers: Vec<JoinHandle<()>>,
+}
+
+/// Who this store writes as: every commit first checks, under a share lock
+/// on the node's row, that this incarnation is still the live one.
+#[derive(Debug, Clone)]
+struct Node {
+    id: String,
+    incarnation: i64,
 }
 
 enum Job {
@@ -268,11 +304,13 @@ impl PostgresStore {
     pub fn open(options: PostgresOptions) -> Result<PostgresStore, StoreError> {
         let mut writer = Conn::open(&options)?;
         migrate(&mut writer)?;
+        let node = register(&mut writer, options.node_id.as_deref())?;
         let (jobs, queue) = mpsc::channel();
         let max_group = options.max_group.max(1);
+        let writer_node = node.clone();
         let writer = std::thread::Builder::new()
             .name("baton-pg-writer".into())
-            .spawn(move || writer_loop(writer, queue, max_group))
+            .spawn(move || writer_loop(writer, writer_node, queue, max_group))
             .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
         let (reads, read_queue) = mpsc::channel::<ReadJob>();
         let read_queue = Arc::new(Mutex::new(read_queue));
@@ -289,6 +327,7 @@ impl PostgresStore {
             );
         }
         Ok(PostgresStore {
+            node,
             jobs: Some(jobs),
             writer: Some(writer),
             reads: Some(reads),
@@ -428,6 +467,27 @@ fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
     }
 }
 
+/// Registers this node (a new incarnation of it, if it ran before).
+/// Bumping the incarnation waits for the previous incarnation's commit in
+/// flight, if any, and fences it from then on.
+fn register(conn: &mut Conn, id: Option<&str>) -> Result<Node, StoreError> {
+    let sql = format!(
+        "INSERT INTO nodes (id, incarnation, url, heartbeat, fenced)
+         VALUES (COALESCE($1, gen_random_uuid()::TEXT), 1, '', {NOW_MS}, FALSE)
+         ON CONFLICT (id) DO UPDATE SET incarnation = nodes.incarnation + 1,
+            heartbeat = EXCLUDED.heartbeat, fenced = FALSE
+         RETURNING id, incarnation"
+    );
+    let rows = conn.query(&sql, &[&id])?;
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::Io("registering the node returned nothing".into()))?;
+    Ok(Node {
+        id: get(row, 0)?,
+        incarnation: get(row, 1)?,
+    })
+}
+
 /// Maps PostgreSQL failures onto the contract's errors.
 fn db_error(e: postgres::Error) -> StoreError {
     match e.code() {
@@ -454,7 +514,7 @@ fn conflict_as(e: StoreError, message: impl FnOnce() -> String) -> StoreError {
 
 // ---- the writer thread -----------------------------------------------------
 
-fn writer_loop(mut conn: Conn, queue: Receiver<Job>, max_group: usize) {
+fn writer_loop(mut conn: Conn, node: Node, queue: Receiver<Job>, max_group: usize) {
     let mut group = Vec::with_capacity(max_group.min(1024));
     // `recv` fails once the store is dropped *and* the queue is empty.
     while let Ok(first) = queue.recv() {
@@ -465,13 +525,13 @@ fn writer_loop(mut conn: Conn, queue: Receiver<Job>, max_group: usize) {
                 Err(_) => break,
             }
         }
-        run_group(&mut conn, std::mem::take(&mut group));
+        run_group(&mut conn, &node, std::mem::take(&mut group));
     }
 }
 
 /// Applies a group of jobs in one transaction; if one of them fails, each
 /// is applied again in a transaction of its own (see the module docs).
-fn run_group(conn: &mut Conn, group: Vec<Job>) {
+fn run_group(conn: &mut Conn, node: &Node, group: Vec<Job>) {
     let mut flushes = Vec::new();
     let mut works = Vec::new();
     for job in group {
@@ -489,10 +549,10 @@ fn run_group(conn: &mut Conn, group: Vec<Job>) {
         }
         return;
     }
-    let together = transaction(conn, |conn| {
+    let together = transaction(conn, node, |conn| {
         works
             .iter()
-            .try_for_each(|(work, _)| apply_work(conn, work))
+            .try_for_each(|(work, _)| apply_work(conn, node, work))
     });
     match together {
         Ok(()) => {
@@ -500,16 +560,18 @@ fn run_group(conn: &mut Conn, group: Vec<Job>) {
                 call_done(done, Ok(()));
             }
         }
-        // Alone, a single job's failure is its own.
-        Err(e) if works.len() == 1 => {
-            let (_, done) = works.pop().expect("one job");
-            call_done(done, Err(e));
+        // Alone, a single job's failure is its own; and once fenced, no
+        // job may be written.
+        Err(e) if works.len() == 1 || matches!(e, StoreError::Fenced(_)) => {
+            for (_, done) in works {
+                call_done(done, Err(e.clone()));
+            }
         }
         Err(_) => {
             for (work, done) in works {
                 let result = conn
                     .reopen_if_closed()
-                    .and_then(|()| transaction(conn, |conn| apply_work(conn, &work)));
+                    .and_then(|()| transaction(conn, node, |conn| apply_work(conn, node, &work)));
                 call_done(done, result);
             }
         }
@@ -519,13 +581,29 @@ fn run_group(conn: &mut Conn, group: Vec<Job>) {
     }
 }
 
-/// Runs `f` between BEGIN and COMMIT, rolling back if it fails.
+/// Runs `f` between BEGIN and COMMIT, rolling back if it fails. The share
+/// lock on the node's row is held to the end, so a node taking this one over
+/// (which updates that row) waits for this commit, and every later one
+/// sees the fence.
 fn transaction(
     conn: &mut Conn,
+    node: &Node,
     f: impl FnOnce(&mut Conn) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     conn.batch("BEGIN")?;
-    match f(conn) {
+    let live = conn
+        .query(
+            "SELECT 1 FROM nodes WHERE id = $1 AND incarnation = $2 AND NOT fenced FOR SHARE",
+            &[&node.id, &node.incarnation],
+        )
+        .and_then(|rows| {
+            if rows.is_empty() {
+                Err(fenced(node))
+            } else {
+                Ok(())
+            }
+        });
+    match live.and_then(|()| f(conn)) {
         Ok(()) => conn.batch("COMMIT"),
         Err(e) => {
             let _ = conn.batch("ROLLBACK");
@@ -534,9 +612,9 @@ fn transaction(
     }
 }
 
-fn apply_work(conn: &mut Conn, work: &Work) -> Result<(), StoreError> {
+fn apply_work(conn: &mut Conn, node: &Node, work: &Work) -> Result<(), StoreError> {
     match work {
-        Work::Batch(batch) => batch.iter().try_for_each(|w| apply_write(conn, w)),
+        Work::Batch(batch) => batch.iter().try_for_each(|w| apply_write(conn, node, w)),
         Work::PutMachine(sm) => put_machine(conn, sm),
         Work::DeleteMachine(arn) => conn
             .execute(
@@ -626,16 +704,16 @@ fn put_machine(conn: &mut Conn, sm: &StateMachineRecord) -> Result<(), StoreErro
     .map(drop)
 }
 
-fn apply_write(conn: &mut Conn, write: &Write) -> Result<(), StoreError> {
+fn apply_write(conn: &mut Conn, node: &Node, write: &Write) -> Result<(), StoreError> {
     match write {
         Write::CreateExecution(r) => {
             conn.execute(
                 "INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn,
                     definition, machine_type, role_arn, status, input, output, error, cause,
                     start_date, stop_date, seed, redrive_count, trace_header, redrive_date,
-                    map_run_arn, item_count)
+                    map_run_arn, item_count, owner)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                    $16, $17, $18, $19, $20, $21)",
+                    $16, $17, $18, $19, $20, $21, $22)",
                 &[
                     &r.arn,
                     &r.name,
@@ -658,6 +736,7 @@ fn apply_write(conn: &mut Conn, write: &Write) -> Result<(), StoreError> {
                     &r.redrive_date,
                     &r.map_run_arn,
                     &r.item_count.map(|n| n as i64),
+                    &node.id,
                 ],
             )
             .map_err(|e| conflict_as(e, || format!("execution already exists: {}", r.arn)))?;
@@ -718,9 +797,15 @@ fn apply_write(conn: &mut Conn, write: &Write) -> Result<(), StoreError> {
         } => {
             let changed = conn.execute(
                 "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL,
-                    cause = NULL, stop_date = NULL, redrive_count = $2, redrive_date = $3
+                    cause = NULL, stop_date = NULL, redrive_count = $2, redrive_date = $3,
+                    owner = $4
                  WHERE arn = $1",
-                &[execution_arn, &i64::from(*redrive_count), redrive_date],
+                &[
+                    execution_arn,
+                    &i64::from(*redrive_count),
+                    redrive_date,
+                    &node.id,
+                ],
             )?;
             if changed == 0 {
                 return Err(missing(execution_arn));
@@ -1176,15 +1261,18 @@ impl Store for PostgresStore {
         })
     }
 
+    /// This node's running executions only: the others' are theirs, and a
+    /// dead node's come through [`Cluster::take_over`].
     fn open_executions(&self) -> Result<Vec<OpenExecution>, StoreError> {
-        self.read(|c| {
+        let me = self.node.id.clone();
+        self.read(move |c| {
             snapshot(c, |c| {
                 let sql = format!(
                     "SELECT {EXECUTION_COLUMNS} FROM executions
-                     WHERE status = 'RUNNING' AND map_run_arn IS NULL
+                     WHERE status = 'RUNNING' AND map_run_arn IS NULL AND owner = $1
                      ORDER BY start_date, arn"
                 );
-                let records = decode_all(c.query(&sql, &[])?, execution_row)?;
+                let records = decode_all(c.query(&sql, &[&me])?, execution_row)?;
                 records.into_iter().map(|r| with_journal(c, r)).collect()
             })
         })
@@ -1230,6 +1318,119 @@ impl Store for PostgresStore {
             let _ = tx.send(r);
         })));
         rx.recv().unwrap_or(Err(StoreError::Closed))
+    }
+
+    fn cluster(&self) -> Option<&dyn Cluster> {
+        Some(self)
+    }
+}
+
+fn fenced(node: &Node) -> StoreError {
+    StoreError::Fenced(format!(
+        "node {} (incarnation {}) was declared dead by another node, or restarted elsewhere",
+        node.id, node.incarnation
+    ))
+}
+
+fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Cluster for PostgresStore {
+    fn node_id(&self) -> &str {
+        &self.node.id
+    }
+
+    fn heartbeat(&self, url: &str) -> Result<(), StoreError> {
+        let node = self.node.clone();
+        let url = url.to_owned();
+        self.read(move |c| {
+            let sql = format!(
+                "UPDATE nodes SET heartbeat = {NOW_MS}, url = $3
+                 WHERE id = $1 AND incarnation = $2 AND NOT fenced"
+            );
+            match c.execute(&sql, &[&node.id, &node.incarnation, &url])? {
+                0 => Err(fenced(&node)),
+                _ => Ok(()),
+            }
+        })
+    }
+
+    fn take_over(&self, lease: std::time::Duration) -> Result<Vec<OpenExecution>, StoreError> {
+        let me = self.node.id.clone();
+        let lease = millis(lease);
+        self.read(move |c| {
+            c.batch("BEGIN")?;
+            let claimed = (|| {
+                // Fencing a node waits for its commit in flight (it holds a
+                // share lock on its row) and stops every later one.
+                let sql = format!(
+                    "UPDATE nodes SET fenced = TRUE
+                     WHERE NOT fenced AND id <> $1 AND heartbeat < {NOW_MS} - $2
+                     RETURNING id"
+                );
+                c.query(&sql, &[&me, &lease])?;
+                let rows = c.query(
+                    "UPDATE executions SET owner = $1
+                     WHERE status = 'RUNNING' AND map_run_arn IS NULL
+                        AND (owner IS NULL OR owner IN (SELECT id FROM nodes WHERE fenced))
+                     RETURNING arn",
+                    &[&me],
+                )?;
+                decode_all(rows, |r| get::<String>(r, 0))
+            })();
+            let arns = match claimed {
+                Ok(arns) => {
+                    c.batch("COMMIT")?;
+                    arns
+                }
+                Err(e) => {
+                    let _ = c.batch("ROLLBACK");
+                    return Err(e);
+                }
+            };
+            if arns.is_empty() {
+                return Ok(Vec::new());
+            }
+            // Read after the commit: everything the fenced node committed
+            // is in these journals, and it can add nothing more.
+            snapshot(c, |c| {
+                let sql = format!(
+                    "SELECT {EXECUTION_COLUMNS} FROM executions
+                     WHERE arn = ANY($1) AND owner = $2 AND status = 'RUNNING'
+                     ORDER BY start_date, arn"
+                );
+                let records = decode_all(c.query(&sql, &[&arns, &me])?, execution_row)?;
+                records.into_iter().map(|r| with_journal(c, r)).collect()
+            })
+        })
+    }
+
+    fn owner_url(&self, execution_arn: &str) -> Result<Option<String>, StoreError> {
+        let me = self.node.id.clone();
+        let arn = execution_arn.to_owned();
+        self.read(move |c| {
+            let rows = c.query(
+                "SELECT n.url FROM executions e JOIN nodes n ON n.id = e.owner
+                 WHERE e.arn = $1 AND e.status = 'RUNNING' AND n.id <> $2 AND NOT n.fenced
+                    AND n.url <> ''",
+                &[&arn, &me],
+            )?;
+            decode_first(rows, |r| get(r, 0))
+        })
+    }
+
+    fn peer_urls(&self, lease: std::time::Duration) -> Result<Vec<String>, StoreError> {
+        let me = self.node.id.clone();
+        let lease = millis(lease);
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT url FROM nodes
+                 WHERE id <> $1 AND NOT fenced AND url <> '' AND heartbeat >= {NOW_MS} - $2
+                 ORDER BY id"
+            );
+            decode_all(c.query(&sql, &[&me, &lease])?, |r| get(r, 0))
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use common::*;
 use store::*;
@@ -834,8 +835,8 @@ fn postgres_schema_is_versioned_and_idempotent() {
     drop(schema.open());
     // Two stores opening together migrate once and agree.
     let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| schema.open());
-        let b = s.spawn(|| schema.open());
+        let a = s.spawn(|| node(&schema, "first"));
+        let b = s.spawn(|| node(&schema, "second"));
         (a.join().unwrap(), b.join().unwrap())
     });
     commit_wait(&a, vec![Write::CreateExecution(execution(SM, "shared", 1))]).unwrap();
@@ -845,7 +846,7 @@ fn postgres_schema_is_versioned_and_idempotent() {
         .query_one("SELECT version FROM baton_schema", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     // A database from a newer Baton is refused, not misread.
     schema
         .client()
@@ -855,6 +856,128 @@ fn postgres_schema_is_versioned_and_idempotent() {
         panic!("a newer schema must be refused");
     };
     assert!(e.to_string().contains("newer"), "{e}");
+}
+
+fn node(schema: &PgSchema, id: &str) -> PostgresStore {
+    PostgresStore::open(PostgresOptions {
+        node_id: Some(id.into()),
+        ..schema.options()
+    })
+    .unwrap()
+}
+
+fn running_arns(open: Vec<OpenExecution>) -> Vec<String> {
+    open.into_iter().map(|o| o.record.arn).collect()
+}
+
+/// Each node resumes only its own executions; a silent node is fenced by
+/// the one that takes its executions over, and cannot write any more.
+#[test]
+fn postgres_nodes_own_executions_and_take_over_the_dead() {
+    let schema = PgSchema::new();
+    let a = node(&schema, "node-a");
+    let b = node(&schema, "node-b");
+    let (ca, cb) = (a.cluster().unwrap(), b.cluster().unwrap());
+    assert_eq!(ca.node_id(), "node-a");
+    let arn = exec_arn(SM, "owned-by-a");
+    commit_wait(
+        &a,
+        vec![
+            Write::CreateExecution(execution(SM, "owned-by-a", 1)),
+            events(&arn, 1..=2),
+            Write::AppendJournal {
+                execution_arn: arn.clone(),
+                entry: JournalEntry {
+                    seq: 1,
+                    at: 1,
+                    signal: "{}".into(),
+                },
+            },
+        ],
+    )
+    .unwrap();
+    assert_eq!(running_arns(a.open_executions().unwrap()), vec![arn.clone()]);
+    assert!(b.open_executions().unwrap().is_empty());
+    // B learns where A serves once A says so.
+    assert_eq!(cb.owner_url(&arn).unwrap(), None);
+    ca.heartbeat("http://a:1").unwrap();
+    cb.heartbeat("http://b:2").unwrap();
+    assert_eq!(cb.owner_url(&arn).unwrap().as_deref(), Some("http://a:1"));
+    assert_eq!(ca.owner_url(&arn).unwrap(), None, "A runs it itself");
+    assert_eq!(
+        cb.peer_urls(Duration::from_secs(60)).unwrap(),
+        ["http://a:1"]
+    );
+    // Within the lease nobody is taken over.
+    assert!(cb.take_over(Duration::from_secs(60)).unwrap().is_empty());
+
+    // A falls silent; B fences it and owns its execution, journal and all.
+    std::thread::sleep(Duration::from_millis(30));
+    cb.heartbeat("http://b:2").unwrap();
+    let taken = cb.take_over(Duration::from_millis(20)).unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].record.arn, arn);
+    assert_eq!(taken[0].journal.len(), 1);
+    assert_eq!(taken[0].event_count, 2);
+    assert_eq!(running_arns(b.open_executions().unwrap()), vec![arn.clone()]);
+    assert!(cb.peer_urls(Duration::from_secs(60)).unwrap().is_empty());
+    // A, only paused, wakes up: it may neither write nor claim to be alive.
+    let late = commit_wait(&a, vec![events(&arn, 3..=3)]);
+    assert!(matches!(late, Err(StoreError::Fenced(_))), "{late:?}");
+    assert!(matches!(
+        ca.heartbeat("http://a:1"),
+        Err(StoreError::Fenced(_))
+    ));
+    assert_eq!(b.history(&arn, 0, 10, false).unwrap().len(), 2);
+    commit_wait(
+        &b,
+        vec![
+            events(&arn, 3..=3),
+            close(&arn, ExecutionStatus::Succeeded, 9),
+        ],
+    )
+    .unwrap();
+    // Nothing is taken twice.
+    assert!(cb.take_over(Duration::from_millis(20)).unwrap().is_empty());
+}
+
+/// A node restarting under its id owns its running executions again at
+/// once, and its previous incarnation (were it still alive) is fenced.
+#[test]
+fn postgres_a_restarted_node_keeps_its_executions() {
+    let schema = PgSchema::new();
+    let first = node(&schema, "node-r");
+    commit_wait(
+        &first,
+        vec![Write::CreateExecution(execution(SM, "mine", 1))],
+    )
+    .unwrap();
+    let second = node(&schema, "node-r");
+    assert_eq!(
+        running_arns(second.open_executions().unwrap()),
+        [exec_arn(SM, "mine")]
+    );
+    let stale = commit_wait(&first, vec![events(&exec_arn(SM, "mine"), 1..=1)]);
+    assert!(matches!(stale, Err(StoreError::Fenced(_))), "{stale:?}");
+    commit_wait(&second, vec![events(&exec_arn(SM, "mine"), 1..=1)]).unwrap();
+    // A redrive moves an execution to the node that redrives it.
+    let other = node(&schema, "node-s");
+    commit_wait(
+        &second,
+        vec![close(&exec_arn(SM, "mine"), ExecutionStatus::Failed, 5)],
+    )
+    .unwrap();
+    commit_wait(
+        &other,
+        vec![Write::ReopenExecution {
+            execution_arn: exec_arn(SM, "mine"),
+            redrive_count: 1,
+            redrive_date: 6,
+        }],
+    )
+    .unwrap();
+    assert!(second.open_executions().unwrap().is_empty());
+    assert_eq!(running_arns(other.open_executions().unwrap()).len(), 1);
 }
 
 #[test]

@@ -37,8 +37,7 @@ async fn run(tables: &Arc<Tables>, name: &str, definition: Value, input: Value) 
         EngineConfig {
             region: REGION.into(),
             account: ACCOUNT.into(),
-            time_scale: 1.0,
-            virtual_clock: false,
+            ..Default::default()
         },
         Arc::new(dispatcher),
     )

@@ -13,6 +13,7 @@
 //! Express executions run in memory only (at-least-once, as on AWS).
 
 mod clock;
+mod cluster;
 mod codec;
 mod error;
 mod map_runs;
@@ -49,6 +50,12 @@ pub struct EngineConfig {
     /// Virtual time: the clock stands still while work is in flight and jumps
     /// to the next due timer when the engine is idle (tests, `--clock virtual`).
     pub virtual_clock: bool,
+    /// On a store several nodes share: the URL the other nodes reach this
+    /// one at (they forward requests for its executions there).
+    pub node_url: String,
+    /// On a shared store: how long a node may stay silent before another
+    /// takes its executions over. Heartbeats go out every quarter of it.
+    pub node_lease: Duration,
 }
 
 impl Default for EngineConfig {
@@ -58,6 +65,8 @@ impl Default for EngineConfig {
             account: "123456789012".into(),
             time_scale: 1.0,
             virtual_clock: false,
+            node_url: String::new(),
+            node_lease: Duration::from_secs(10),
         }
     }
 }
@@ -143,6 +152,8 @@ struct Inner {
     /// Map Runs of closed executions, rebuilt by a replay once: they change
     /// only if the execution is redriven, which drops its entry.
     closed_map_runs: Mutex<HashMap<String, Arc<Vec<asl::MapRun>>>>,
+    /// Set once other nodes fenced this one (see `cluster`).
+    fenced: tokio::sync::watch::Sender<Option<String>>,
 }
 
 /// Counts one unit of in-flight work while alive.
@@ -219,6 +230,7 @@ impl Engine {
                 busy: std::sync::atomic::AtomicUsize::new(0),
                 redrive_tokens: Mutex::new(HashMap::new()),
                 closed_map_runs: Mutex::new(HashMap::new()),
+                fenced: tokio::sync::watch::Sender::new(None),
             }),
         };
         if engine.inner.clock.is_virtual() {
@@ -231,6 +243,7 @@ impl Engine {
                 tracing::error!(execution = %arn, error = %e, "cannot resume execution");
             }
         }
+        engine.start_cluster_loop();
         Ok(engine)
     }
 

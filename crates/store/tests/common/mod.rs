@@ -159,6 +159,8 @@ impl PgSchema {
     pub fn options(&self) -> PostgresOptions {
         PostgresOptions {
             schema: Some(self.name.clone()),
+            // One node, restarted: it resumes what it left running.
+            node_id: Some("test-node".into()),
             ..PostgresOptions::new(postgres_url())
         }
     }
