@@ -896,7 +896,10 @@ fn postgres_nodes_own_executions_and_take_over_the_dead() {
         ],
     )
     .unwrap();
-    assert_eq!(running_arns(a.open_executions().unwrap()), vec![arn.clone()]);
+    assert_eq!(
+        running_arns(a.open_executions().unwrap()),
+        vec![arn.clone()]
+    );
     assert!(b.open_executions().unwrap().is_empty());
     // B learns where A serves once A says so.
     assert_eq!(cb.owner_url(&arn).unwrap(), None);
@@ -919,7 +922,10 @@ fn postgres_nodes_own_executions_and_take_over_the_dead() {
     assert_eq!(taken[0].record.arn, arn);
     assert_eq!(taken[0].journal.len(), 1);
     assert_eq!(taken[0].event_count, 2);
-    assert_eq!(running_arns(b.open_executions().unwrap()), vec![arn.clone()]);
+    assert_eq!(
+        running_arns(b.open_executions().unwrap()),
+        vec![arn.clone()]
+    );
     assert!(cb.peer_urls(Duration::from_secs(60)).unwrap().is_empty());
     // A, only paused, wakes up: it may neither write nor claim to be alive.
     let late = commit_wait(&a, vec![events(&arn, 3..=3)]);

@@ -97,8 +97,24 @@ impl Engine {
                 return Ok(Arc::new(guard.exec.map_runs().to_vec()));
             }
         }
-        if let Some(runs) = lock(&self.inner.closed_map_runs).get(execution_arn) {
-            return Ok(Arc::clone(runs));
+        let cached = lock(&self.inner.closed_map_runs)
+            .get(execution_arn)
+            .map(|(redrives, runs)| (*redrives, Arc::clone(runs)));
+        if let Some((redrives, runs)) = cached {
+            // A redrive here drops the entry; on a shared store another node
+            // may have redriven it, so check it is still the closed run cached.
+            let settled = self.inner.store.cluster().is_none()
+                || self
+                    .inner
+                    .store
+                    .get_execution(execution_arn)?
+                    .is_some_and(|r| {
+                        r.status != ExecutionStatus::Running && r.redrive_count == redrives
+                    });
+            if settled {
+                return Ok(runs);
+            }
+            lock(&self.inner.closed_map_runs).remove(execution_arn);
         }
         let engine = self.clone();
         let arn = execution_arn.to_string();
@@ -132,7 +148,7 @@ impl Engine {
             if cache.len() >= CACHED {
                 cache.clear();
             }
-            cache.insert(execution_arn.to_string(), Arc::clone(&runs));
+            cache.insert(execution_arn.to_string(), (redrives, Arc::clone(&runs)));
         }
         Ok(runs)
     }

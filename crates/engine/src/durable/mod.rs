@@ -151,10 +151,14 @@ struct Inner {
     redrive_tokens: Mutex<HashMap<(String, String), Millis>>,
     /// Map Runs of closed executions, rebuilt by a replay once: they change
     /// only if the execution is redriven, which drops its entry.
-    closed_map_runs: Mutex<HashMap<String, Arc<Vec<asl::MapRun>>>>,
+    closed_map_runs: Mutex<HashMap<String, ClosedMapRuns>>,
     /// Set once other nodes fenced this one (see `cluster`).
     fenced: tokio::sync::watch::Sender<Option<String>>,
 }
+
+/// A closed execution's Map Runs, with the redrive count they were read at
+/// (another node's redrive changes it).
+type ClosedMapRuns = (u32, Arc<Vec<asl::MapRun>>);
 
 /// Counts one unit of in-flight work while alive.
 struct Busy<'a>(&'a std::sync::atomic::AtomicUsize);
@@ -929,6 +933,17 @@ impl Engine {
                 Ok(()) | Err(EngineError::TaskTimedOut) => {}
                 Err(e) => return Err(e),
             }
+        } else if self.inner.store.cluster().is_some()
+            && self
+                .existing(execution_arn)?
+                .is_some_and(|r| r.status == ExecutionStatus::Running && r.map_run_arn.is_none())
+        {
+            // Running on a node that did not answer the forwarded request:
+            // saying "stopped" would be a lie. A client retries; by then the
+            // node answers or its executions were taken over.
+            return Err(EngineError::Internal(format!(
+                "{execution_arn} runs on another node, which is not answering; retry"
+            )));
         }
         let record = self
             .existing(execution_arn)?
