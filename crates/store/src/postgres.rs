@@ -144,10 +144,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX executions_by_map_run ON executions (map_run_arn, start_date DESC, arn)
         WHERE map_run_arn IS NOT NULL;
 
-    -- The foreign keys stand in for SQLite's "does the execution exist"
-    -- query: an append to an unknown execution fails in the same round trip.
+    -- No foreign keys: PostgreSQL checks one per inserted row (and locks
+    -- the execution's row for each), which made event inserts the writer's
+    -- main cost. Appends check the execution exists once, in the statement.
     CREATE TABLE events (
-        execution_arn TEXT COLLATE "C" NOT NULL REFERENCES executions (arn),
+        execution_arn TEXT COLLATE "C" NOT NULL,
         id BIGINT NOT NULL,
         prev BIGINT NOT NULL,
         timestamp BIGINT NOT NULL,
@@ -157,7 +158,7 @@ const MIGRATIONS: &[&str] = &[
     );
 
     CREATE TABLE journal (
-        execution_arn TEXT COLLATE "C" NOT NULL REFERENCES executions (arn),
+        execution_arn TEXT COLLATE "C" NOT NULL,
         seq BIGINT NOT NULL,
         at BIGINT NOT NULL,
         signal TEXT NOT NULL,
@@ -297,6 +298,21 @@ impl Conn {
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         self.client.batch_execute(sql).map_err(db_error)
     }
+
+    /// BEGIN, then share-lock `node`'s row if it is still this incarnation
+    /// and not fenced: `Err(Fenced)` (in the open transaction) otherwise.
+    fn begin_as(&mut self, node: &Node) -> Result<(), StoreError> {
+        let sql = format!(
+            "BEGIN; SELECT 1 FROM nodes WHERE id = {} AND incarnation = {} AND NOT fenced FOR SHARE",
+            quote_literal(&node.id),
+            node.incarnation
+        );
+        let messages = self.client.simple_query(&sql).map_err(db_error)?;
+        let locked = messages
+            .iter()
+            .any(|m| matches!(m, postgres::SimpleQueryMessage::Row(_)));
+        if locked { Ok(()) } else { Err(fenced(node)) }
+    }
 }
 
 impl PostgresStore {
@@ -416,6 +432,13 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// A string literal for a simple (parameterless) query. With
+/// `standard_conforming_strings` (on since PostgreSQL 9.1) doubling quotes
+/// is all escaping needs; a NUL cannot be sent at all, so it is dropped.
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\0', "").replace('\'', "''"))
+}
+
 fn quote_identifier(name: &str) -> Result<String, StoreError> {
     let valid = !name.is_empty()
         && name.len() <= 63
@@ -491,9 +514,7 @@ fn register(conn: &mut Conn, id: Option<&str>) -> Result<Node, StoreError> {
 /// Maps PostgreSQL failures onto the contract's errors.
 fn db_error(e: postgres::Error) -> StoreError {
     match e.code() {
-        Some(c) if *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::FOREIGN_KEY_VIOLATION => {
-            StoreError::Conflict(e.to_string())
-        }
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::Conflict(e.to_string()),
         Some(c) if *c == SqlState::DATA_CORRUPTED || *c == SqlState::INDEX_CORRUPTED => {
             StoreError::Corrupt(e.to_string())
         }
@@ -590,19 +611,8 @@ fn transaction(
     node: &Node,
     f: impl FnOnce(&mut Conn) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    conn.batch("BEGIN")?;
-    let live = conn
-        .query(
-            "SELECT 1 FROM nodes WHERE id = $1 AND incarnation = $2 AND NOT fenced FOR SHARE",
-            &[&node.id, &node.incarnation],
-        )
-        .and_then(|rows| {
-            if rows.is_empty() {
-                Err(fenced(node))
-            } else {
-                Ok(())
-            }
-        });
+    // One round trip for both: this runs once per group of commits.
+    let live = conn.begin_as(node);
     match live.and_then(|()| f(conn)) {
         Ok(()) => conn.batch("COMMIT"),
         Err(e) => {
@@ -767,28 +777,39 @@ fn apply_write(conn: &mut Conn, node: &Node, write: &Write) -> Result<(), StoreE
                 types.push(ev.event_type.as_str());
                 details.push((!ev.details.is_none()).then(|| ev.details.to_json()));
             }
-            conn.execute(
-                "INSERT INTO events (execution_arn, id, prev, timestamp, type, details)
-                 SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[],
-                    $5::TEXT[], $6::TEXT[])",
-                &[execution_arn, &ids, &prevs, &times, &types, &details],
-            )
-            .map_err(|e| append_conflict(e, execution_arn, "an event"))?;
+            let inserted = conn
+                .execute(
+                    "INSERT INTO events (execution_arn, id, prev, timestamp, type, details)
+                     SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[],
+                        $5::TEXT[], $6::TEXT[])
+                     WHERE EXISTS (SELECT 1 FROM executions WHERE arn = $1)",
+                    &[execution_arn, &ids, &prevs, &times, &types, &details],
+                )
+                .map_err(|e| append_conflict(e, execution_arn, "an event"))?;
+            if inserted == 0 && !execution_exists(conn, execution_arn)? {
+                return Err(missing(execution_arn));
+            }
         }
         Write::AppendJournal {
             execution_arn,
             entry,
         } => {
-            conn.execute(
-                "INSERT INTO journal (execution_arn, seq, at, signal) VALUES ($1, $2, $3, $4)",
-                &[
-                    execution_arn,
-                    &to_i64(entry.seq, "journal seq")?,
-                    &entry.at,
-                    &entry.signal,
-                ],
-            )
-            .map_err(|e| append_conflict(e, execution_arn, "a journal entry"))?;
+            let inserted = conn
+                .execute(
+                    "INSERT INTO journal (execution_arn, seq, at, signal)
+                     SELECT $1, $2, $3, $4
+                     WHERE EXISTS (SELECT 1 FROM executions WHERE arn = $1)",
+                    &[
+                        execution_arn,
+                        &to_i64(entry.seq, "journal seq")?,
+                        &entry.at,
+                        &entry.signal,
+                    ],
+                )
+                .map_err(|e| append_conflict(e, execution_arn, "a journal entry"))?;
+            if inserted == 0 {
+                return Err(missing(execution_arn));
+            }
         }
         Write::ReopenExecution {
             execution_arn,
@@ -839,16 +860,16 @@ fn apply_write(conn: &mut Conn, node: &Node, write: &Write) -> Result<(), StoreE
     Ok(())
 }
 
-/// An append conflicts either because its execution does not exist (the
-/// foreign key) or because the id is taken (the primary key).
+/// A key violation on an append: that id is taken.
 fn append_conflict(e: StoreError, execution_arn: &str, what: &str) -> StoreError {
-    match e {
-        StoreError::Conflict(m) if m.contains("foreign key") => missing(execution_arn),
-        StoreError::Conflict(_) => {
-            StoreError::Conflict(format!("{what} already exists in {execution_arn}"))
-        }
-        other => other,
-    }
+    conflict_as(e, || format!("{what} already exists in {execution_arn}"))
+}
+
+/// Only for the rare empty append: a non-empty one checks in its statement.
+fn execution_exists(conn: &mut Conn, arn: &str) -> Result<bool, StoreError> {
+    Ok(!conn
+        .query("SELECT 1 FROM executions WHERE arn = $1", &[&arn])?
+        .is_empty())
 }
 
 // ---- decoding rows ---------------------------------------------------------
@@ -1468,5 +1489,14 @@ mod tests {
         for bad in ["", "1x", "a-b", "A", "x\"; DROP TABLE y; --"] {
             assert!(quote_identifier(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn literals_cannot_break_out() {
+        assert_eq!(quote_literal("node-1"), "'node-1'");
+        assert_eq!(
+            quote_literal("o'; DROP TABLE x; --"),
+            "'o''; DROP TABLE x; --'"
+        );
     }
 }
