@@ -35,10 +35,10 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 use serde_json::{Map, Value};
 
-use crate::memory::machine_arn_of;
 use crate::records::*;
-use crate::shared::{missing, tags_json, to_i64};
 use crate::{Batch, Cluster, CommitDone, Store, StoreError};
+
+mod writer;
 
 /// Where and how a [`PostgresStore`] connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,36 +298,35 @@ impl Conn {
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         self.client.batch_execute(sql).map_err(db_error)
     }
-
-    /// BEGIN, then share-lock `node`'s row if it is still this incarnation
-    /// and not fenced: `Err(Fenced)` (in the open transaction) otherwise.
-    fn begin_as(&mut self, node: &Node) -> Result<(), StoreError> {
-        let sql = format!(
-            "BEGIN; SELECT 1 FROM nodes WHERE id = {} AND incarnation = {} AND NOT fenced FOR SHARE",
-            quote_literal(&node.id),
-            node.incarnation
-        );
-        let messages = self.client.simple_query(&sql).map_err(db_error)?;
-        let locked = messages
-            .iter()
-            .any(|m| matches!(m, postgres::SimpleQueryMessage::Row(_)));
-        if locked { Ok(()) } else { Err(fenced(node)) }
-    }
 }
 
 impl PostgresStore {
     /// Connects, brings the schema up to date and starts the store's threads.
     pub fn open(options: PostgresOptions) -> Result<PostgresStore, StoreError> {
-        let mut writer = Conn::open(&options)?;
-        migrate(&mut writer)?;
-        let node = register(&mut writer, options.node_id.as_deref())?;
+        let mut setup = Conn::open(&options)?;
+        migrate(&mut setup)?;
+        let node = register(&mut setup, options.node_id.as_deref())?;
+        drop(setup);
         let (jobs, queue) = mpsc::channel();
         let max_group = options.max_group.max(1);
         let writer_node = node.clone();
+        let writer_options = options.clone();
+        // The writer's connection and runtime are made on its own thread,
+        // away from any runtime of the caller's.
+        let (opened, opening) = mpsc::sync_channel(1);
         let writer = std::thread::Builder::new()
             .name("baton-pg-writer".into())
-            .spawn(move || writer_loop(writer, writer_node, queue, max_group))
+            .spawn(move || match writer::Writer::open(&writer_options) {
+                Ok(conn) => {
+                    let _ = opened.send(Ok(()));
+                    writer::writer_loop(conn, writer_node, queue, max_group);
+                }
+                Err(e) => {
+                    let _ = opened.send(Err(e));
+                }
+            })
             .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+        opening.recv().unwrap_or(Err(StoreError::Closed))?;
         let (reads, read_queue) = mpsc::channel::<ReadJob>();
         let read_queue = Arc::new(Mutex::new(read_queue));
         let mut readers = Vec::new();
@@ -531,345 +530,6 @@ fn conflict_as(e: StoreError, message: impl FnOnce() -> String) -> StoreError {
         StoreError::Conflict(_) => StoreError::Conflict(message()),
         other => other,
     }
-}
-
-// ---- the writer thread -----------------------------------------------------
-
-fn writer_loop(mut conn: Conn, node: Node, queue: Receiver<Job>, max_group: usize) {
-    let mut group = Vec::with_capacity(max_group.min(1024));
-    // `recv` fails once the store is dropped *and* the queue is empty.
-    while let Ok(first) = queue.recv() {
-        group.push(first);
-        while group.len() < max_group {
-            match queue.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        run_group(&mut conn, &node, std::mem::take(&mut group));
-    }
-}
-
-/// Applies a group of jobs in one transaction; if one of them fails, each
-/// is applied again in a transaction of its own (see the module docs).
-fn run_group(conn: &mut Conn, node: &Node, group: Vec<Job>) {
-    let mut flushes = Vec::new();
-    let mut works = Vec::new();
-    for job in group {
-        match job {
-            Job::Apply(work, done) => works.push((work, done)),
-            Job::Flush(done) => flushes.push(done),
-        }
-    }
-    if let Err(e) = conn.reopen_if_closed() {
-        for (_, done) in works {
-            call_done(done, Err(e.clone()));
-        }
-        for done in flushes {
-            call_done(done, Err(e.clone()));
-        }
-        return;
-    }
-    let together = transaction(conn, node, |conn| {
-        works
-            .iter()
-            .try_for_each(|(work, _)| apply_work(conn, node, work))
-    });
-    match together {
-        Ok(()) => {
-            for (_, done) in works {
-                call_done(done, Ok(()));
-            }
-        }
-        // Alone, a single job's failure is its own; and once fenced, no
-        // job may be written.
-        Err(e) if works.len() == 1 || matches!(e, StoreError::Fenced(_)) => {
-            for (_, done) in works {
-                call_done(done, Err(e.clone()));
-            }
-        }
-        Err(_) => {
-            for (work, done) in works {
-                let result = conn
-                    .reopen_if_closed()
-                    .and_then(|()| transaction(conn, node, |conn| apply_work(conn, node, &work)));
-                call_done(done, result);
-            }
-        }
-    }
-    for done in flushes {
-        call_done(done, Ok(()));
-    }
-}
-
-/// Runs `f` between BEGIN and COMMIT, rolling back if it fails. The share
-/// lock on the node's row is held to the end, so a node taking this one over
-/// (which updates that row) waits for this commit, and every later one
-/// sees the fence.
-fn transaction(
-    conn: &mut Conn,
-    node: &Node,
-    f: impl FnOnce(&mut Conn) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    // One round trip for both: this runs once per group of commits.
-    let live = conn.begin_as(node);
-    match live.and_then(|()| f(conn)) {
-        Ok(()) => conn.batch("COMMIT"),
-        Err(e) => {
-            let _ = conn.batch("ROLLBACK");
-            Err(e)
-        }
-    }
-}
-
-fn apply_work(conn: &mut Conn, node: &Node, work: &Work) -> Result<(), StoreError> {
-    match work {
-        Work::Batch(batch) => batch.iter().try_for_each(|w| apply_write(conn, node, w)),
-        Work::PutMachine(sm) => put_machine(conn, sm),
-        Work::DeleteMachine(arn) => conn
-            .execute(
-                "DELETE FROM state_machines WHERE machine_arn = $1 OR arn = $1",
-                &[arn],
-            )
-            .map(drop),
-        Work::PutActivity(a) => conn
-            .execute(
-                "INSERT INTO activities (arn, name, created, tags) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (arn) DO UPDATE SET name = EXCLUDED.name,
-                    created = EXCLUDED.created, tags = EXCLUDED.tags",
-                &[&a.arn, &a.name, &a.created, &tags_json(&a.tags)],
-            )
-            .map(drop),
-        Work::DeleteActivity(arn) => conn
-            .execute("DELETE FROM activities WHERE arn = $1", &[arn])
-            .map(drop),
-        Work::PutAlias(a) => {
-            let routing =
-                serde_json::to_string(&a.routing).map_err(|e| StoreError::Io(e.to_string()))?;
-            conn.execute(
-                "INSERT INTO aliases
-                    (arn, name, state_machine_arn, description, routing, created, updated)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (arn) DO UPDATE SET name = EXCLUDED.name,
-                    state_machine_arn = EXCLUDED.state_machine_arn,
-                    description = EXCLUDED.description, routing = EXCLUDED.routing,
-                    created = EXCLUDED.created, updated = EXCLUDED.updated",
-                &[
-                    &a.arn,
-                    &a.name,
-                    &a.state_machine_arn,
-                    &a.description,
-                    &routing,
-                    &a.created,
-                    &a.updated,
-                ],
-            )
-            .map(drop)
-        }
-        Work::DeleteAlias(arn) => conn
-            .execute("DELETE FROM aliases WHERE arn = $1", &[arn])
-            .map(drop),
-    }
-}
-
-fn put_machine(conn: &mut Conn, sm: &StateMachineRecord) -> Result<(), StoreError> {
-    let version = sm
-        .version
-        .map(|v| to_i64(v, "version number"))
-        .transpose()?;
-    let json = |v: &Option<Value>| v.as_ref().map(Value::to_string);
-    conn.execute(
-        "INSERT INTO state_machines (arn, machine_arn, version, name, definition, role_arn,
-            machine_type, created, updated, revision_id, description, logging_configuration,
-            tracing_configuration, encryption_configuration, tags)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         ON CONFLICT (arn) DO UPDATE SET machine_arn = EXCLUDED.machine_arn,
-            version = EXCLUDED.version, name = EXCLUDED.name,
-            definition = EXCLUDED.definition, role_arn = EXCLUDED.role_arn,
-            machine_type = EXCLUDED.machine_type, created = EXCLUDED.created,
-            updated = EXCLUDED.updated, revision_id = EXCLUDED.revision_id,
-            description = EXCLUDED.description,
-            logging_configuration = EXCLUDED.logging_configuration,
-            tracing_configuration = EXCLUDED.tracing_configuration,
-            encryption_configuration = EXCLUDED.encryption_configuration,
-            tags = EXCLUDED.tags",
-        &[
-            &sm.arn,
-            &machine_arn_of(sm),
-            &version,
-            &sm.name,
-            &sm.definition,
-            &sm.role_arn,
-            &sm.machine_type.as_str(),
-            &sm.created,
-            &sm.updated,
-            &sm.revision_id,
-            &sm.description,
-            &json(&sm.logging_configuration),
-            &json(&sm.tracing_configuration),
-            &json(&sm.encryption_configuration),
-            &tags_json(&sm.tags),
-        ],
-    )
-    .map(drop)
-}
-
-fn apply_write(conn: &mut Conn, node: &Node, write: &Write) -> Result<(), StoreError> {
-    match write {
-        Write::CreateExecution(r) => {
-            conn.execute(
-                "INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn,
-                    definition, machine_type, role_arn, status, input, output, error, cause,
-                    start_date, stop_date, seed, redrive_count, trace_header, redrive_date,
-                    map_run_arn, item_count, owner)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                    $16, $17, $18, $19, $20, $21, $22)",
-                &[
-                    &r.arn,
-                    &r.name,
-                    &r.state_machine_arn,
-                    &r.version_arn,
-                    &r.alias_arn,
-                    &r.definition,
-                    &r.machine_type.as_str(),
-                    &r.role_arn,
-                    &r.status.as_str(),
-                    &r.input,
-                    &r.output,
-                    &r.error,
-                    &r.cause,
-                    &r.start_date,
-                    &r.stop_date,
-                    &(r.seed as i64),
-                    &i64::from(r.redrive_count),
-                    &r.trace_header,
-                    &r.redrive_date,
-                    &r.map_run_arn,
-                    &r.item_count.map(|n| n as i64),
-                    &node.id,
-                ],
-            )
-            .map_err(|e| conflict_as(e, || format!("execution already exists: {}", r.arn)))?;
-        }
-        Write::AppendEvents {
-            execution_arn,
-            events,
-        } => {
-            for ev in events {
-                if let Some(run) = started_map_run(ev) {
-                    conn.execute(
-                        "INSERT INTO map_runs (arn, execution_arn, start_date) VALUES ($1, $2, $3)",
-                        &[&run, execution_arn, &ev.timestamp],
-                    )
-                    .map_err(|e| conflict_as(e, || format!("Map Run already exists: {run}")))?;
-                }
-            }
-            // One statement for the whole append, whatever its length.
-            let mut ids = Vec::with_capacity(events.len());
-            let mut prevs = Vec::with_capacity(events.len());
-            let mut times = Vec::with_capacity(events.len());
-            let mut types = Vec::with_capacity(events.len());
-            let mut details = Vec::with_capacity(events.len());
-            for ev in events {
-                ids.push(to_i64(ev.id, "event id")?);
-                prevs.push(to_i64(ev.previous_event_id, "previous event id")?);
-                times.push(ev.timestamp);
-                types.push(ev.event_type.as_str());
-                details.push((!ev.details.is_none()).then(|| ev.details.to_json()));
-            }
-            let inserted = conn
-                .execute(
-                    "INSERT INTO events (execution_arn, id, prev, timestamp, type, details)
-                     SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[],
-                        $5::TEXT[], $6::TEXT[])
-                     WHERE EXISTS (SELECT 1 FROM executions WHERE arn = $1)",
-                    &[execution_arn, &ids, &prevs, &times, &types, &details],
-                )
-                .map_err(|e| append_conflict(e, execution_arn, "an event"))?;
-            if inserted == 0 && !execution_exists(conn, execution_arn)? {
-                return Err(missing(execution_arn));
-            }
-        }
-        Write::AppendJournal {
-            execution_arn,
-            entry,
-        } => {
-            let inserted = conn
-                .execute(
-                    "INSERT INTO journal (execution_arn, seq, at, signal)
-                     SELECT $1, $2, $3, $4
-                     WHERE EXISTS (SELECT 1 FROM executions WHERE arn = $1)",
-                    &[
-                        execution_arn,
-                        &to_i64(entry.seq, "journal seq")?,
-                        &entry.at,
-                        &entry.signal,
-                    ],
-                )
-                .map_err(|e| append_conflict(e, execution_arn, "a journal entry"))?;
-            if inserted == 0 {
-                return Err(missing(execution_arn));
-            }
-        }
-        Write::ReopenExecution {
-            execution_arn,
-            redrive_count,
-            redrive_date,
-        } => {
-            let changed = conn.execute(
-                "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL,
-                    cause = NULL, stop_date = NULL, redrive_count = $2, redrive_date = $3,
-                    owner = $4
-                 WHERE arn = $1",
-                &[
-                    execution_arn,
-                    &i64::from(*redrive_count),
-                    redrive_date,
-                    &node.id,
-                ],
-            )?;
-            if changed == 0 {
-                return Err(missing(execution_arn));
-            }
-        }
-        Write::CloseExecution {
-            execution_arn,
-            status,
-            output,
-            error,
-            cause,
-            stop_date,
-        } => {
-            let changed = conn.execute(
-                "UPDATE executions SET status = $2, output = $3, error = $4, cause = $5,
-                    stop_date = $6 WHERE arn = $1",
-                &[
-                    execution_arn,
-                    &status.as_str(),
-                    output,
-                    error,
-                    cause,
-                    stop_date,
-                ],
-            )?;
-            if changed == 0 {
-                return Err(missing(execution_arn));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A key violation on an append: that id is taken.
-fn append_conflict(e: StoreError, execution_arn: &str, what: &str) -> StoreError {
-    conflict_as(e, || format!("{what} already exists in {execution_arn}"))
-}
-
-/// Only for the rare empty append: a non-empty one checks in its statement.
-fn execution_exists(conn: &mut Conn, arn: &str) -> Result<bool, StoreError> {
-    Ok(!conn
-        .query("SELECT 1 FROM executions WHERE arn = $1", &[&arn])?
-        .is_empty())
 }
 
 // ---- decoding rows ---------------------------------------------------------
