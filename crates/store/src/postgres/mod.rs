@@ -1,11 +1,13 @@
 //! [`PostgresStore`]: the store for several Baton nodes sharing one database.
 //!
 //! # Threads, not the caller's runtime
-//! The `postgres` client blocks on a runtime of its own, which tokio forbids
-//! inside an async task, and the [`Store`] trait is synchronous. So every
-//! connection lives on a thread of the store's: one **writer** and a few
-//! **readers**. A call hands its work to one of them over a channel and
-//! waits for the answer, exactly as a SQLite call waits for its disk.
+//! The [`Store`] trait is synchronous and its callers run on tokio, where a
+//! client that blocks on a runtime of its own may not run. So every
+//! connection lives on a thread of the store's: a few **readers** (the sync
+//! `postgres` client) and one **writer** (`tokio-postgres` on a runtime of
+//! that thread, since pipelining needs the async client; see [`writer`]). A
+//! call hands its work to one of them over a channel and waits for the
+//! answer, exactly as a SQLite call waits for its disk.
 //!
 //! # Group commit
 //! As with SQLite, the writer drains the queued jobs and applies them in one
