@@ -986,6 +986,54 @@ fn postgres_a_restarted_node_keeps_its_executions() {
     assert_eq!(running_arns(other.open_executions().unwrap()).len(), 1);
 }
 
+/// The database drops every connection (a restart, a failover, an admin's
+/// pg_terminate_backend): calls in flight fail cleanly, nothing is
+/// half-written, and the store reconnects for the next ones.
+#[test]
+fn postgres_reconnects_after_its_connections_are_killed() {
+    let schema = PgSchema::new();
+    let app = format!("{}_app", schema.name);
+    let store = PostgresStore::open(PostgresOptions {
+        url: format!("{} application_name={app}", postgres_url()),
+        readers: 1,
+        ..schema.options()
+    })
+    .unwrap();
+    let arn = exec_arn(SM, "survivor");
+    commit_wait(
+        &store,
+        vec![Write::CreateExecution(execution(SM, "survivor", 1))],
+    )
+    .unwrap();
+    let killed: i64 = schema
+        .client()
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE application_name = $1",
+            &[&app],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 2, "the writer and the reader");
+    // Each connection finds out at its next use: that call fails (or, had
+    // the server told it first, reconnects at once); the one after works.
+    let first = commit_wait(&store, vec![events(&arn, 1..=3)]);
+    if first.is_err() {
+        assert!(
+            store
+                .history(&arn, 0, 10, false)
+                .unwrap_or_default()
+                .is_empty()
+        );
+    }
+    let _ = store.get_execution(&arn);
+    let next = if first.is_ok() { 4..=5 } else { 1..=2 };
+    commit_wait(&store, vec![events(&arn, next.clone())]).unwrap();
+    let stored = store.history(&arn, 0, 10, false).unwrap();
+    assert_eq!(stored.last().unwrap().id, *next.end());
+    assert!(stored.iter().enumerate().all(|(i, e)| e.id == i as u64 + 1));
+}
+
 #[test]
 fn postgres_unreachable_server_is_a_clear_error() {
     let Err(e) = PostgresStore::open(PostgresOptions::new(

@@ -250,12 +250,9 @@ struct Conn {
 
 impl Conn {
     fn open(options: &PostgresOptions) -> Result<Conn, StoreError> {
-        let mut client = Client::connect(&options.url, NoTls).map_err(|e| {
-            StoreError::Io(format!(
-                "cannot connect to PostgreSQL at {}: {e}",
-                redact(&options.url)
-            ))
-        })?;
+        let mut client = postgres::Config::from(connect_config(options)?)
+            .connect(NoTls)
+            .map_err(|e| cannot_connect(options, e))?;
         if let Some(schema) = &options.schema {
             let quoted = quote_identifier(schema)?;
             client
@@ -417,6 +414,28 @@ fn fail_job(job: Job, error: StoreError) {
 /// A panicking callback must not take the writer thread down.
 fn call_done(done: CommitDone, result: Result<(), StoreError>) {
     let _ = catch_unwind(AssertUnwindSafe(move || done(result)));
+}
+
+/// The connection settings of `options.url`, named `baton` in
+/// `pg_stat_activity` unless the URL names the application itself.
+fn connect_config(options: &PostgresOptions) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config: tokio_postgres::Config = options.url.parse().map_err(|e| {
+        StoreError::Io(format!(
+            "{} is not a PostgreSQL URL or connection string: {e}",
+            redact(&options.url)
+        ))
+    })?;
+    if config.get_application_name().is_none() {
+        config.application_name("baton");
+    }
+    Ok(config)
+}
+
+fn cannot_connect(options: &PostgresOptions, e: postgres::Error) -> StoreError {
+    StoreError::Io(format!(
+        "cannot connect to PostgreSQL at {}: {e}",
+        redact(&options.url)
+    ))
 }
 
 /// The URL without its password, for error messages.

@@ -79,15 +79,10 @@ impl Writer {
             .build()
             .map_err(|e| StoreError::Io(format!("cannot start the writer's runtime: {e}")))?;
         let client = runtime.block_on(async {
-            let (client, connection) =
-                tokio_postgres::connect(&options.url, NoTls)
-                    .await
-                    .map_err(|e| {
-                        StoreError::Io(format!(
-                            "cannot connect to PostgreSQL at {}: {e}",
-                            super::redact(&options.url)
-                        ))
-                    })?;
+            let (client, connection) = super::connect_config(options)?
+                .connect(NoTls)
+                .await
+                .map_err(|e| super::cannot_connect(options, e))?;
             // Driven whenever the thread blocks on the runtime, i.e. while
             // it waits for an answer.
             tokio::spawn(connection);
