@@ -138,7 +138,9 @@ pub trait Cluster: Send + Sync {
     fn heartbeat(&self, url: &str) -> Result<(), StoreError>;
     /// Fences every node whose last heartbeat is older than `lease`
     /// (measured on the store's clock, so nodes' clocks need not agree) and
-    /// makes this node the owner of their running executions, which are
+    /// makes this node the owner of its share of the running executions
+    /// fenced nodes left (the orphans divided by the live nodes, rounded
+    /// up; the other nodes take theirs on their own rounds). They are
     /// returned with their journals, ready to resume.
     fn take_over(&self, lease: std::time::Duration) -> Result<Vec<OpenExecution>, StoreError>;
     /// The URL of the live node (not this one) that runs `execution_arn`,

@@ -947,6 +947,56 @@ fn postgres_nodes_own_executions_and_take_over_the_dead() {
     assert!(cb.take_over(Duration::from_millis(20)).unwrap().is_empty());
 }
 
+/// A dead node's executions are shared among the live nodes, not all
+/// taken by the first to notice.
+#[test]
+fn postgres_live_nodes_share_a_dead_nodes_executions() {
+    let schema = PgSchema::new();
+    let a = node(&schema, "share-a");
+    let b = node(&schema, "share-b");
+    let c = node(&schema, "share-c");
+    let batch = (0..10)
+        .map(|i| Write::CreateExecution(execution(SM, &format!("orphan-{i}"), i)))
+        .collect();
+    commit_wait(&a, batch).unwrap();
+    let lease = Duration::from_millis(300);
+    std::thread::sleep(lease + Duration::from_millis(50));
+    // As the engine's loop does: heartbeat, then take over.
+    let round = |n: &PostgresStore| {
+        let cluster = n.cluster().unwrap();
+        cluster.heartbeat("http://n").unwrap();
+        cluster.take_over(lease).unwrap()
+    };
+    c.cluster().unwrap().heartbeat("http://c").unwrap();
+    let first = round(&b);
+    assert_eq!(first.len(), 5, "B takes its half, not everything");
+    let mut taken = running_arns(first);
+    // Each round takes the rounded-up share of what is left.
+    let mut rounds = 0;
+    loop {
+        let mut round_total = 0;
+        for n in [&c, &b] {
+            let got = round(n);
+            round_total += got.len();
+            taken.extend(running_arns(got));
+        }
+        rounds += 1;
+        if round_total == 0 || rounds > 10 {
+            break;
+        }
+    }
+    let all = taken.len();
+    taken.sort();
+    taken.dedup();
+    assert_eq!(
+        (all, taken.len()),
+        (10, 10),
+        "each execution taken exactly once"
+    );
+    assert!(!c.open_executions().unwrap().is_empty(), "C has a share");
+    drop(a);
+}
+
 /// A node restarting under its id owns its running executions again at
 /// once, and its previous incarnation (were it still alive) is fenced.
 #[test]

@@ -195,6 +195,10 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// A running execution whose owner is gone: fenced, or from before nodes.
+const ORPHAN: &str = "status = 'RUNNING' AND map_run_arn IS NULL
+    AND (owner IS NULL OR owner IN (SELECT id FROM nodes WHERE fenced))";
+
 /// The database's clock in epoch milliseconds: every node measures leases
 /// on it, so their own clocks need not agree.
 const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::BIGINT";
@@ -246,6 +250,9 @@ struct Conn {
     options: PostgresOptions,
     client: Client,
     statements: HashMap<String, Statement>,
+    /// The last call failed with an I/O error: the server may have closed
+    /// the connection without the client having noticed yet.
+    suspect: bool,
 }
 
 impl Conn {
@@ -265,11 +272,16 @@ impl Conn {
             options: options.clone(),
             client,
             statements: HashMap::new(),
+            suspect: false,
         })
     }
 
+    /// Reconnects if the connection is gone, or after an I/O error if an
+    /// empty query (one round trip, only then) shows it is.
     fn reopen_if_closed(&mut self) -> Result<(), StoreError> {
-        if self.client.is_closed() {
+        let gone = self.client.is_closed()
+            || (std::mem::take(&mut self.suspect) && self.client.simple_query("").is_err());
+        if gone {
             *self = Conn::open(&self.options)?;
         }
         Ok(())
@@ -378,6 +390,7 @@ impl PostgresStore {
         let (tx, rx) = mpsc::sync_channel(1);
         let job: ReadJob = Box::new(move |conn| {
             let result = conn.reopen_if_closed().and_then(|()| f(conn));
+            conn.suspect = matches!(result, Err(StoreError::Io(_)));
             let _ = tx.send(result);
         });
         match &self.reads {
@@ -1072,14 +1085,27 @@ impl Cluster for PostgresStore {
                      RETURNING id"
                 );
                 c.query(&sql, &[&me, &lease])?;
-                let rows = c.query(
-                    "UPDATE executions SET owner = $1
-                     WHERE status = 'RUNNING' AND map_run_arn IS NULL
-                        AND (owner IS NULL OR owner IN (SELECT id FROM nodes WHERE fenced))
-                     RETURNING arn",
-                    &[&me],
-                )?;
-                decode_all(rows, |r| get::<String>(r, 0))
+                // The work is shared: each live node takes its share of the
+                // orphans per round, the others theirs on their rounds.
+                let live = format!(
+                    "SELECT count(*) FROM nodes WHERE NOT fenced AND heartbeat >= {NOW_MS} - $1"
+                );
+                let live = decode_first(c.query(&live, &[&lease])?, |r| get::<i64>(r, 0))?;
+                let orphans = format!("SELECT count(*) FROM executions WHERE {ORPHAN}");
+                let orphans = decode_first(c.query(&orphans, &[])?, |r| get::<i64>(r, 0))?;
+                let (live, orphans) = (live.unwrap_or(1).max(1), orphans.unwrap_or(0));
+                if orphans == 0 {
+                    return Ok(Vec::new());
+                }
+                let share = (orphans + live - 1) / live;
+                // SKIP LOCKED: two nodes claiming at once take different rows.
+                let claim = format!(
+                    "UPDATE executions SET owner = $1 WHERE arn IN (
+                        SELECT arn FROM executions WHERE {ORPHAN}
+                        ORDER BY start_date, arn LIMIT $2 FOR UPDATE SKIP LOCKED)
+                     RETURNING arn"
+                );
+                decode_all(c.query(&claim, &[&me, &share])?, |r| get::<String>(r, 0))
             })();
             let arns = match claimed {
                 Ok(arns) => {

@@ -70,6 +70,8 @@ pub(super) struct Writer {
     runtime: tokio::runtime::Runtime,
     client: Client,
     statements: HashMap<String, Statement>,
+    /// The last transaction failed with an I/O error (see `Conn::suspect`).
+    suspect: bool,
 }
 
 impl Writer {
@@ -99,11 +101,15 @@ impl Writer {
             runtime,
             client,
             statements: HashMap::new(),
+            suspect: false,
         })
     }
 
     fn reopen_if_closed(&mut self) -> Result<(), StoreError> {
-        if self.client.is_closed() {
+        let gone = self.client.is_closed()
+            || (std::mem::take(&mut self.suspect)
+                && self.runtime.block_on(self.client.simple_query("")).is_err());
+        if gone {
             *self = Writer::open(&self.options)?;
         }
         Ok(())
@@ -111,6 +117,12 @@ impl Writer {
 
     /// Runs `ops` in one transaction as `node`: all applied, or none.
     fn transaction(&mut self, node: &Node, ops: &[&Op]) -> Result<(), StoreError> {
+        let result = self.pipelined(node, ops);
+        self.suspect = matches!(result, Err(StoreError::Io(_)));
+        result
+    }
+
+    fn pipelined(&mut self, node: &Node, ops: &[&Op]) -> Result<(), StoreError> {
         let Writer {
             runtime,
             client,
