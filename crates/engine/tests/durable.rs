@@ -784,3 +784,189 @@ async fn a_redrive_refreshes_a_closed_map_run() {
         (asl::MapRunStatus::Succeeded, 1)
     );
 }
+
+/// A store whose next commit fails (a dropped database connection, a full
+/// disk), to see what the engine does when a step is not stored.
+struct FailNextCommit {
+    inner: MemoryStore,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl FailNextCommit {
+    fn arm(&self) {
+        self.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Store for FailNextCommit {
+    fn commit(&self, batch: store::Batch, done: store::CommitDone) {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return done(Err(store::StoreError::Io("injected failure".into())));
+        }
+        self.inner.commit(batch, done)
+    }
+    fn put_state_machine(&self, sm: &StateMachineRecord) -> Result<(), store::StoreError> {
+        self.inner.put_state_machine(sm)
+    }
+    fn get_state_machine(
+        &self,
+        arn: &str,
+    ) -> Result<Option<StateMachineRecord>, store::StoreError> {
+        self.inner.get_state_machine(arn)
+    }
+    fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StateMachineRecord>, store::StoreError> {
+        self.inner.list_state_machines(after, limit)
+    }
+    fn list_versions(&self, arn: &str) -> Result<Vec<StateMachineRecord>, store::StoreError> {
+        self.inner.list_versions(arn)
+    }
+    fn delete_state_machine(&self, arn: &str) -> Result<(), store::StoreError> {
+        self.inner.delete_state_machine(arn)
+    }
+    fn put_alias(&self, alias: &store::AliasRecord) -> Result<(), store::StoreError> {
+        self.inner.put_alias(alias)
+    }
+    fn get_alias(&self, arn: &str) -> Result<Option<store::AliasRecord>, store::StoreError> {
+        self.inner.get_alias(arn)
+    }
+    fn list_aliases(&self, arn: &str) -> Result<Vec<store::AliasRecord>, store::StoreError> {
+        self.inner.list_aliases(arn)
+    }
+    fn delete_alias(&self, arn: &str) -> Result<(), store::StoreError> {
+        self.inner.delete_alias(arn)
+    }
+    fn put_activity(&self, a: &store::ActivityRecord) -> Result<(), store::StoreError> {
+        self.inner.put_activity(a)
+    }
+    fn get_activity(&self, arn: &str) -> Result<Option<store::ActivityRecord>, store::StoreError> {
+        self.inner.get_activity(arn)
+    }
+    fn list_activities(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<store::ActivityRecord>, store::StoreError> {
+        self.inner.list_activities(after, limit)
+    }
+    fn delete_activity(&self, arn: &str) -> Result<(), store::StoreError> {
+        self.inner.delete_activity(arn)
+    }
+    fn get_execution(
+        &self,
+        arn: &str,
+    ) -> Result<Option<store::ExecutionRecord>, store::StoreError> {
+        self.inner.get_execution(arn)
+    }
+    fn list_executions(
+        &self,
+        filter: &store::ExecutionFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<store::ExecutionRecord>, store::StoreError> {
+        self.inner.list_executions(filter, after, limit)
+    }
+    fn history(
+        &self,
+        arn: &str,
+        cursor: u64,
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<asl::HistoryEvent>, store::StoreError> {
+        self.inner.history(arn, cursor, limit, reverse)
+    }
+    fn open_executions(&self) -> Result<Vec<store::OpenExecution>, store::StoreError> {
+        self.inner.open_executions()
+    }
+    fn execution_with_journal(
+        &self,
+        arn: &str,
+    ) -> Result<Option<store::OpenExecution>, store::StoreError> {
+        self.inner.execution_with_journal(arn)
+    }
+    fn map_run_execution(&self, arn: &str) -> Result<Option<String>, store::StoreError> {
+        self.inner.map_run_execution(arn)
+    }
+    fn map_runs_of(&self, arn: &str) -> Result<Vec<String>, store::StoreError> {
+        self.inner.map_runs_of(arn)
+    }
+    fn flush(&self) -> Result<(), store::StoreError> {
+        self.inner.flush()
+    }
+}
+
+/// A step whose commit fails is not half-remembered: the execution is
+/// rebuilt from what was stored, the caller's retry then succeeds, and the
+/// history and journal have no gap.
+#[tokio::test]
+async fn a_failed_commit_reloads_the_execution_from_the_store() {
+    let flaky = Arc::new(FailNextCommit {
+        inner: MemoryStore::new(),
+        armed: std::sync::atomic::AtomicBool::new(false),
+    });
+    let store: Arc<dyn Store> = flaky.clone();
+    let activity = format!("arn:aws:states:{REGION}:{ACCOUNT}:activity:flaky");
+    store
+        .put_activity(&store::ActivityRecord {
+            arn: activity.clone(),
+            name: "flaky".into(),
+            created: 0,
+            tags: Vec::new(),
+        })
+        .unwrap();
+    let sm = machine(
+        "flaky",
+        &format!(
+            r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"{activity}","Next":"W"}},
+                "W":{{"Type":"Wait","Seconds":0,"End":true}}}}}}"#
+        ),
+        MachineType::Standard,
+    );
+    store.put_state_machine(&sm).unwrap();
+    let engine = open(Arc::clone(&store), 1.0).await;
+    let run = engine
+        .start_execution(start(&sm.arn, "f1", r#"{"n":1}"#))
+        .await
+        .unwrap()
+        .execution_arn;
+    let (token, _) = engine
+        .get_activity_task(&activity, Some("w".into()), Duration::from_secs(5))
+        .await
+        .unwrap()
+        .expect("a task");
+    flaky.arm();
+    let failed = engine.send_task_success(&token, r#"{"ok":1}"#).await;
+    assert!(matches!(failed, Err(EngineError::Store(_))), "{failed:?}");
+    // The worker retries; once the execution is back, the token works.
+    let mut retried = Err(EngineError::TaskTimedOut);
+    for _ in 0..200 {
+        retried = engine.send_task_success(&token, r#"{"ok":2}"#).await;
+        if !matches!(
+            retried,
+            Err(EngineError::TaskTimedOut | EngineError::ExecutionDoesNotExist(_))
+        ) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    retried.unwrap();
+    let record = wait_closed(&store, &run).await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.output.as_deref(), Some(r#"{"ok":2}"#));
+    let history = store.history(&run, 0, 100, false).unwrap();
+    let ids: Vec<u64> = history.iter().map(|e| e.id).collect();
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e.event_type == asl::EventType::ActivitySucceeded)
+            .count(),
+        1
+    );
+    let journal = store.execution_with_journal(&run).unwrap().unwrap().journal;
+    let seqs: Vec<u64> = journal.iter().map(|j| j.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+}

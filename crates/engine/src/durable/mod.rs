@@ -579,7 +579,10 @@ impl Engine {
             if status != Status::Running {
                 batch.push(close_write(&guard.record, &status, now));
             }
-            self.commit(batch).await?;
+            if let Err(e) = self.commit(batch).await {
+                self.unload_and_reload(execution_arn, &mut guard, &e);
+                return Err(e);
+            }
         }
         let finished_task = match &signal {
             Signal::TaskSucceeded { task, .. } | Signal::TaskFailed { task, .. } => Some(*task),
@@ -596,8 +599,17 @@ impl Engine {
     }
 
     fn close(&self, execution_arn: &str, live: &mut Live, status: Status, now: Millis) {
-        live.closed = true;
         close_record(&mut live.record, &status, now);
+        self.release(execution_arn, live);
+        for w in live.waiters.drain(..) {
+            let _ = w.send(status.clone());
+        }
+    }
+
+    /// Takes an execution out of memory: its timers, task tokens and queued
+    /// activity tasks go with it.
+    fn release(&self, execution_arn: &str, live: &mut Live) {
+        live.closed = true;
         for (id, t) in live.timers.drain() {
             self.cancel_timer_handle(execution_arn, id, t);
         }
@@ -613,10 +625,49 @@ impl Engine {
                 q.waiting.retain(|t| t.execution_arn != execution_arn);
             }
         }
-        for w in live.waiters.drain(..) {
-            let _ = w.send(status.clone());
-        }
         lock(&self.inner.live).remove(execution_arn);
+    }
+
+    /// A step's commit failed: the interpreter in memory is ahead of the
+    /// store, and its next steps would be journaled on a state the store
+    /// never had. So it is dropped, as a crash would drop it, and rebuilt
+    /// from the store in the background (retried while the store is down),
+    /// as a restart would rebuild it: the failed step's signal is lost to
+    /// the caller, who got an error, and timers and tasks are armed and
+    /// dispatched again from the durable state. A fenced node only drops it:
+    /// another node runs it now.
+    fn unload_and_reload(&self, execution_arn: &str, live: &mut Live, error: &EngineError) {
+        tracing::warn!(execution = %execution_arn, %error, "a commit failed: reloading the execution from the store");
+        self.release(execution_arn, live);
+        if matches!(error, EngineError::Store(store::StoreError::Fenced(_))) {
+            return;
+        }
+        let engine = self.clone();
+        let arn = execution_arn.to_string();
+        tokio::spawn(async move {
+            let mut pause = Duration::from_millis(50);
+            loop {
+                let loaded = engine.inner.store.execution_with_journal(&arn);
+                match loaded {
+                    Ok(Some(open)) if open.record.status == ExecutionStatus::Running => {
+                        match engine.resume(open).await {
+                            Ok(()) => return,
+                            Err(e) => {
+                                lock(&engine.inner.live).remove(&arn);
+                                tracing::warn!(execution = %arn, error = %e, "reload failed; retrying");
+                            }
+                        }
+                    }
+                    // Closed (the failed commit had landed after all) or gone.
+                    Ok(_) => return,
+                    Err(e) => {
+                        tracing::warn!(execution = %arn, error = %e, "reload failed; retrying")
+                    }
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        });
     }
 
     fn cancel_timer_handle(&self, execution_arn: &str, id: u64, handle: TimerHandle) {

@@ -132,27 +132,41 @@ impl Engine {
     }
 
     /// Waits until an execution has closed and returns its record.
+    ///
+    /// Waits on the execution in memory while it is here; while it is not
+    /// (being reloaded after a failed commit, or run by another node), looks
+    /// at the store again every [`POLL_ELSEWHERE`].
     async fn wait_closed(&self, arn: &str) -> Result<ExecutionRecord, EngineError> {
-        let live = super::lock(&self.inner.live).get(arn).cloned();
-        if let Some(live) = live {
-            let rx = {
-                let mut guard = live.lock().await;
-                if guard.closed {
-                    None
-                } else {
-                    let (tx, rx) = tokio::sync::oneshot::channel();
-                    guard.waiters.push(tx);
-                    Some(rx)
+        const POLL_ELSEWHERE: std::time::Duration = std::time::Duration::from_millis(100);
+        loop {
+            let live = super::lock(&self.inner.live).get(arn).cloned();
+            if let Some(live) = live {
+                let rx = {
+                    let mut guard = live.lock().await;
+                    if guard.closed {
+                        None
+                    } else {
+                        let (tx, rx) = tokio::sync::oneshot::channel();
+                        guard.waiters.push(tx);
+                        Some(rx)
+                    }
+                };
+                if let Some(rx) = rx {
+                    let _ = rx.await;
                 }
-            };
-            if let Some(rx) = rx {
-                let _ = rx.await;
+            }
+            let record = self
+                .inner
+                .store
+                .get_execution(arn)?
+                .ok_or_else(|| EngineError::ExecutionDoesNotExist(arn.to_string()))?;
+            if record.status != ExecutionStatus::Running {
+                return Ok(record);
+            }
+            if !super::lock(&self.inner.live).contains_key(arn) {
+                tokio::time::sleep(POLL_ELSEWHERE).await;
             }
         }
-        self.inner
-            .store
-            .get_execution(arn)?
-            .ok_or_else(|| EngineError::ExecutionDoesNotExist(arn.to_string()))
     }
 }
 
