@@ -69,8 +69,9 @@ def test_the_definition_is_the_seeds_own():
     assert json.loads((EXAMPLE / "lottery.template.json").read_text()) == original
 
 
-def test_the_aws_cli_script_follows_the_tutorial(tmp_path):
-    server = Server(tmp_path / "data").start()
+def test_the_aws_cli_script_follows_the_tutorial(tmp_path, store_args):
+    # On each durable store: the executions in SQLite, or in PostgreSQL.
+    server = Server(tmp_path / "data", store_args).start()
     try:
         env = dict(os.environ, BATON_ENDPOINT=server.url, PATH=f"{pathlib.Path(sys.executable).parent}:{os.environ['PATH']}")
         proc = subprocess.run(["bash", str(EXAMPLE / "run-with-aws-cli.sh")], capture_output=True, text=True, env=env, timeout=300)
