@@ -119,3 +119,20 @@ def test_a_paused_node_is_fenced_and_stops(tmp_path, pg_schema):
     for arn in runs:
         assert_intact(sfn_b, arn)
     b.stop()
+
+
+def test_a_node_shut_down_hands_its_executions_over_before_its_lease(tmp_path, pg_schema):
+    # A lease far longer than the test: only the hand-over can finish A's work.
+    lease = ["--node-lease", "600"]
+    a = Server(tmp_path / "a", ["--database", postgres_url(), "--database-schema", pg_schema, *lease]).start()
+    b = Server(tmp_path / "b", ["--database", postgres_url(), "--database-schema", pg_schema, *lease]).start()
+    sfn_a, sfn_b = client(a.url), client(b.url)
+    waits = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}})
+    machine = sfn_a.create_state_machine(name="h-waits", definition=waits, roleArn=ROLE)["stateMachineArn"]
+    runs = [sfn_a.start_execution(stateMachineArn=machine, name=f"h{i}")["executionArn"] for i in range(3)]
+    a.stop()  # SIGTERM: a graceful shutdown
+    for arn in runs:
+        assert wait_status(sfn_b, arn, timeout=30)["status"] == "SUCCEEDED"
+    for arn in runs:
+        assert_intact(sfn_b, arn)
+    b.stop()

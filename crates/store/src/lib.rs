@@ -148,4 +148,8 @@ pub trait Cluster: Send + Sync {
     fn owner_url(&self, execution_arn: &str) -> Result<Option<String>, StoreError>;
     /// The URLs of the other live nodes.
     fn peer_urls(&self, lease: std::time::Duration) -> Result<Vec<String>, StoreError>;
+    /// Leaves the cluster on a graceful shutdown: this node fences itself,
+    /// so the live nodes take its running executions over at their next
+    /// round instead of after the lease. Its own later commits fail.
+    fn leave(&self) -> Result<(), StoreError>;
 }

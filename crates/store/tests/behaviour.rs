@@ -997,6 +997,27 @@ fn postgres_live_nodes_share_a_dead_nodes_executions() {
     drop(a);
 }
 
+/// A node shutting down hands its executions over at once: the others do
+/// not wait for its lease to run out. Restarted, it rejoins.
+#[test]
+fn postgres_a_node_that_leaves_is_taken_over_at_once() {
+    let schema = PgSchema::new();
+    let a = node(&schema, "leave-a");
+    let b = node(&schema, "leave-b");
+    commit_wait(&a, vec![Write::CreateExecution(execution(SM, "handed", 1))]).unwrap();
+    let an_hour = Duration::from_secs(3600);
+    assert!(b.cluster().unwrap().take_over(an_hour).unwrap().is_empty());
+    a.cluster().unwrap().leave().unwrap();
+    let taken = b.cluster().unwrap().take_over(an_hour).unwrap();
+    assert_eq!(running_arns(taken), vec![exec_arn(SM, "handed")]);
+    let late = commit_wait(&a, vec![events(&exec_arn(SM, "handed"), 1..=1)]);
+    assert!(matches!(late, Err(StoreError::Fenced(_))), "{late:?}");
+    drop(a);
+    let again = node(&schema, "leave-a");
+    again.cluster().unwrap().heartbeat("http://a").unwrap();
+    assert!(again.open_executions().unwrap().is_empty(), "B runs it now");
+}
+
 /// A node restarting under its id owns its running executions again at
 /// once, and its previous incarnation (were it still alive) is fenced.
 #[test]

@@ -1,6 +1,7 @@
 //! Several nodes on one shared store (see [`store::Cluster`]).
 //!
-//! Each node runs a loop that, every quarter lease, proves it is alive and
+//! Each node runs a loop that, every quarter lease (at most every 2 s),
+//! proves it is alive and
 //! takes over the running executions of nodes silent for longer than the
 //! lease, resuming them exactly as a restarted node resumes its own (by
 //! replaying their journals). A node the others fenced stops: its store
@@ -15,6 +16,9 @@ use super::{Engine, Inner, lock};
 
 /// The shortest pause between two rounds (a tiny lease in tests).
 const MIN_ROUND: Duration = Duration::from_millis(50);
+/// The longest: a long lease tolerates long pauses of a node, but a node
+/// that left (or an orphan's share left over) is still picked up promptly.
+const MAX_ROUND: Duration = Duration::from_secs(2);
 
 impl Engine {
     /// Resolves with the reason once other nodes declared this one dead (it
@@ -120,6 +124,6 @@ async fn cluster_loop(inner: Weak<Inner>) {
             Err(e) => tracing::warn!(error = %e, "cluster heartbeat failed"),
         }
         drop(engine);
-        tokio::time::sleep((lease / 4).max(MIN_ROUND)).await;
+        tokio::time::sleep((lease / 4).clamp(MIN_ROUND, MAX_ROUND)).await;
     }
 }

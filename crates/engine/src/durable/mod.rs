@@ -54,7 +54,8 @@ pub struct EngineConfig {
     /// one at (they forward requests for its executions there).
     pub node_url: String,
     /// On a shared store: how long a node may stay silent before another
-    /// takes its executions over. Heartbeats go out every quarter of it.
+    /// takes its executions over. Heartbeats go out every quarter of it (at
+    /// most every 2 s).
     pub node_lease: Duration,
 }
 
@@ -269,9 +270,18 @@ impl Engine {
     }
 
     /// Finishes pending writes.
+    /// Finishes pending writes; on a shared store, then hands this node's
+    /// running executions to the other nodes (see `Cluster::leave`).
     pub async fn shutdown(&self) {
         let store = Arc::clone(&self.inner.store);
-        let _ = tokio::task::spawn_blocking(move || store.flush()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            store.flush()?;
+            match store.cluster() {
+                Some(cluster) => cluster.leave(),
+                None => Ok(()),
+            }
+        })
+        .await;
     }
 
     // ---- starting -------------------------------------------------------

@@ -1148,6 +1148,17 @@ impl Cluster for PostgresStore {
         })
     }
 
+    fn leave(&self) -> Result<(), StoreError> {
+        let node = self.node.clone();
+        self.read(move |c| {
+            c.execute(
+                "UPDATE nodes SET fenced = TRUE WHERE id = $1 AND incarnation = $2",
+                &[&node.id, &node.incarnation],
+            )
+            .map(drop)
+        })
+    }
+
     fn peer_urls(&self, lease: std::time::Duration) -> Result<Vec<String>, StoreError> {
         let me = self.node.id.clone();
         let lease = millis(lease);
