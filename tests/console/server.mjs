@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
+import os from 'node:os';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ROLE = 'arn:aws:iam::123456789012:role/console-tests';
@@ -30,7 +31,12 @@ export async function startBaton(extra = []) {
   const bin = batonBinary();
   if (!fs.existsSync(bin)) throw new Error(`no baton binary at ${bin} (cargo build --release -p baton, or set BATON_BIN)`);
   const port = await freePort();
-  const proc = spawn(bin, ['serve', '--in-memory', '--port', String(port), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // With --database the executions live in PostgreSQL, and the rest in a
+  // data directory of the server's own.
+  const store = extra.includes('--database')
+    ? ['--data-dir', fs.mkdtempSync(path.join(os.tmpdir(), 'baton-console-'))]
+    : ['--in-memory'];
+  const proc = spawn(bin, ['serve', ...store, '--port', String(port), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
   await new Promise((resolve, reject) => {
@@ -46,6 +52,7 @@ export async function startBaton(extra = []) {
   return {
     url,
     stop: () => new Promise((resolve) => { proc.once('exit', resolve); proc.kill('SIGTERM'); }),
+    kill: () => new Promise((resolve) => { proc.once('exit', resolve); proc.kill('SIGKILL'); }),
     sfn: (op, body) => awsJson(url, 'AWSStepFunctions', op, body),
     ddb: (op, body) => awsJson(url, 'DynamoDB_20120810', op, body),
     lambda: (method, p, body) => rest(url, method, p, body),

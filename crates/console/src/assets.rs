@@ -36,6 +36,7 @@ static ASSETS: &[Asset] = assets![
     "js/machines.js" => JS,
     "js/execution.js" => JS,
     "js/mapruns.js" => JS,
+    "js/nodes.js" => JS,
     "js/views.js" => JS,
     "js/panel.js" => JS,
     "js/services.js" => JS,

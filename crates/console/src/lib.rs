@@ -24,6 +24,7 @@ mod drawing;
 mod error;
 mod live;
 mod logs;
+mod nodes;
 mod overview;
 mod query;
 
@@ -91,6 +92,7 @@ pub fn router(console: Console) -> Router {
     Router::new()
         .route("/console/{*file}", get(assets::serve))
         .route("/_baton/console/machines", get(overview::machines))
+        .route("/_baton/console/nodes", get(nodes::nodes))
         .route("/_baton/console/live", get(live::stream))
         .route("/_baton/console/logs", get(logs::invocations))
         .route(

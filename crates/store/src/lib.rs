@@ -120,6 +120,21 @@ pub trait Store: Send + Sync + 'static {
     }
 }
 
+/// One node as the others see it (the console's Nodes table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStatus {
+    pub id: String,
+    pub url: String,
+    /// Milliseconds since its last heartbeat, on the store's clock.
+    pub silent_for: i64,
+    /// Heartbeating within the lease and not fenced.
+    pub live: bool,
+    /// Declared dead by another node, or left.
+    pub fenced: bool,
+    /// Running executions it owns.
+    pub running: u64,
+}
+
 /// Several Baton nodes sharing one store: which node runs which execution.
 ///
 /// Every running execution has an **owner**, the node that started (or
@@ -148,6 +163,8 @@ pub trait Cluster: Send + Sync {
     fn owner_url(&self, execution_arn: &str) -> Result<Option<String>, StoreError>;
     /// The URLs of the other live nodes.
     fn peer_urls(&self, lease: std::time::Duration) -> Result<Vec<String>, StoreError>;
+    /// Every node the store knows, this one included, ordered by id.
+    fn nodes(&self, lease: std::time::Duration) -> Result<Vec<NodeStatus>, StoreError>;
     /// Leaves the cluster on a graceful shutdown: this node fences itself,
     /// so the live nodes take its running executions over at their next
     /// round instead of after the lease. Its own later commits fail.

@@ -913,6 +913,20 @@ fn postgres_nodes_own_executions_and_take_over_the_dead() {
     );
     // Within the lease nobody is taken over.
     assert!(cb.take_over(Duration::from_secs(60)).unwrap().is_empty());
+    let summary = |c: &dyn Cluster| -> Vec<(String, bool, bool, u64)> {
+        c.nodes(Duration::from_secs(60))
+            .unwrap()
+            .into_iter()
+            .map(|n| (n.id, n.live, n.fenced, n.running))
+            .collect()
+    };
+    assert_eq!(
+        summary(cb),
+        [
+            ("node-a".to_string(), true, false, 1),
+            ("node-b".to_string(), true, false, 0)
+        ]
+    );
 
     // A falls silent; B fences it and owns its execution, journal and all.
     std::thread::sleep(Duration::from_millis(30));
@@ -927,6 +941,13 @@ fn postgres_nodes_own_executions_and_take_over_the_dead() {
         vec![arn.clone()]
     );
     assert!(cb.peer_urls(Duration::from_secs(60)).unwrap().is_empty());
+    assert_eq!(
+        summary(cb),
+        [
+            ("node-a".to_string(), false, true, 0),
+            ("node-b".to_string(), true, false, 1)
+        ]
+    );
     // A, only paused, wakes up: it may neither write nor claim to be alive.
     let late = commit_wait(&a, vec![events(&arn, 3..=3)]);
     assert!(matches!(late, Err(StoreError::Fenced(_))), "{late:?}");

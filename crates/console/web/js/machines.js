@@ -5,18 +5,21 @@ import { sfn, getJson, getText, q } from './api.js';
 import { jsonView, parseLocated, pretty, tryParse } from './json.js';
 import { VList } from './vlist.js';
 import { go } from './main.js';
+import { nodesSection } from './nodes.js';
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
 export function machinesPage(root) {
   const body = h('div');
+  const nodes = nodesSection();
   put(clear(root), 
     h('div.pagehead', h('div.titlebox', h('h1', 'State machines')),
       h('div.actions', h('a.button.primary', { href: '#/new' }, 'Create state machine'))),
-    body);
+    body, nodes.el);
   let timer;
   let first = true;
   const load = async () => {
+    nodes.load();
     try {
       const { stateMachines } = await getJson('/_baton/console/machines');
       render(stateMachines);

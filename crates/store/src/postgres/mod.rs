@@ -38,7 +38,7 @@ use postgres::{Client, NoTls, Row, Statement};
 use serde_json::{Map, Value};
 
 use crate::records::*;
-use crate::{Batch, Cluster, CommitDone, Store, StoreError};
+use crate::{Batch, Cluster, CommitDone, NodeStatus, Store, StoreError};
 
 mod writer;
 
@@ -1145,6 +1145,30 @@ impl Cluster for PostgresStore {
                 &[&arn, &me],
             )?;
             decode_first(rows, |r| get(r, 0))
+        })
+    }
+
+    fn nodes(&self, lease: std::time::Duration) -> Result<Vec<NodeStatus>, StoreError> {
+        let lease = millis(lease);
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT n.id, n.url, {NOW_MS} - n.heartbeat, n.fenced,
+                    (SELECT count(*) FROM executions e
+                     WHERE e.owner = n.id AND e.status = 'RUNNING' AND e.map_run_arn IS NULL)
+                 FROM nodes n ORDER BY n.id"
+            );
+            decode_all(c.query(&sql, &[])?, |r| {
+                let silent_for: i64 = get(r, 2)?;
+                let fenced: bool = get(r, 3)?;
+                Ok(NodeStatus {
+                    id: get(r, 0)?,
+                    url: get(r, 1)?,
+                    silent_for,
+                    live: !fenced && silent_for <= lease,
+                    fenced,
+                    running: get_u64(r, 4, "running count")?,
+                })
+            })
         })
     }
 
