@@ -24,6 +24,7 @@ mod error;
 mod memory;
 mod postgres;
 mod records;
+mod rows;
 mod shared;
 mod sqlite;
 

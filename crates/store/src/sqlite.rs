@@ -30,13 +30,14 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use asl::{EventType, HistoryEvent};
+use asl::HistoryEvent;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Row, params, params_from_iter};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::memory::machine_arn_of;
 use crate::records::*;
+use crate::rows::*;
 use crate::shared::{missing, tags_json, to_i64};
 use crate::{Batch, CommitDone, Store, StoreError};
 
@@ -855,162 +856,40 @@ fn col<T: rusqlite::types::FromSql>(row: &Row<'_>, i: usize) -> Result<T, StoreE
     row.get(i).map_err(db_error)
 }
 
-fn col_u64(row: &Row<'_>, i: usize, what: &str) -> Result<u64, StoreError> {
-    let v: i64 = col(row, i)?;
-    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what}: {v}")))
+impl Columns for Row<'_> {
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        col(self, i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        col(self, i)
+    }
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        col(self, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        col(self, i)
+    }
 }
-
-fn json_col(row: &Row<'_>, i: usize, what: &str) -> Result<Option<Value>, StoreError> {
-    col::<Option<String>>(row, i)?
-        .map(|s| {
-            serde_json::from_str(&s)
-                .map_err(|e| StoreError::Corrupt(format!("{what} is not JSON: {e}")))
-        })
-        .transpose()
-}
-
-fn tags_col(row: &Row<'_>, i: usize) -> Result<Vec<(String, String)>, StoreError> {
-    let text: String = col(row, i)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("bad tags: {e}")))
-}
-
-fn machine_type_col(row: &Row<'_>, i: usize) -> Result<MachineType, StoreError> {
-    let s: String = col(row, i)?;
-    MachineType::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown machine type {s}")))
-}
-
-const MACHINE_COLUMNS: &str = "arn, version, name, definition, role_arn, machine_type, created,
-    updated, revision_id, description, logging_configuration, tracing_configuration,
-    encryption_configuration, tags";
-
-fn machine_row(row: &Row<'_>) -> Result<StateMachineRecord, StoreError> {
-    Ok(StateMachineRecord {
-        arn: col(row, 0)?,
-        version: match col::<Option<i64>>(row, 1)? {
-            None => None,
-            Some(v) => Some(
-                u64::try_from(v)
-                    .map_err(|_| StoreError::Corrupt(format!("negative version {v}")))?,
-            ),
-        },
-        name: col(row, 2)?,
-        definition: col(row, 3)?,
-        role_arn: col(row, 4)?,
-        machine_type: machine_type_col(row, 5)?,
-        created: col(row, 6)?,
-        updated: col(row, 7)?,
-        revision_id: col(row, 8)?,
-        description: col(row, 9)?,
-        logging_configuration: json_col(row, 10, "loggingConfiguration")?,
-        tracing_configuration: json_col(row, 11, "tracingConfiguration")?,
-        encryption_configuration: json_col(row, 12, "encryptionConfiguration")?,
-        tags: tags_col(row, 13)?,
-    })
-}
-
-const ALIAS_COLUMNS: &str = "arn, name, state_machine_arn, description, routing, created, updated";
-
-fn alias_row(row: &Row<'_>) -> Result<AliasRecord, StoreError> {
-    let routing: String = col(row, 4)?;
-    Ok(AliasRecord {
-        arn: col(row, 0)?,
-        name: col(row, 1)?,
-        state_machine_arn: col(row, 2)?,
-        description: col(row, 3)?,
-        routing: serde_json::from_str(&routing)
-            .map_err(|e| StoreError::Corrupt(format!("alias routing: {e}")))?,
-        created: col(row, 5)?,
-        updated: col(row, 6)?,
-    })
-}
-
-fn activity_row(row: &Row<'_>) -> Result<ActivityRecord, StoreError> {
-    Ok(ActivityRecord {
-        arn: col(row, 0)?,
-        name: col(row, 1)?,
-        created: col(row, 2)?,
-        tags: tags_col(row, 3)?,
-    })
-}
-
-const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, alias_arn,
-    definition, machine_type, role_arn, status, input, output, error, cause, start_date,
-    stop_date, seed, redrive_count, trace_header, redrive_date, map_run_arn, item_count";
 
 /// An execution's journal (in order) and event count, read in the caller's snapshot.
 fn with_journal(c: &Connection, record: ExecutionRecord) -> Result<OpenExecution, StoreError> {
     let journal = query_all(
         c,
-        "SELECT seq, at, signal FROM journal WHERE execution_arn = ?1 ORDER BY seq",
+        &format!("SELECT {JOURNAL_COLUMNS} FROM journal WHERE execution_arn = ?1 ORDER BY seq"),
         [&record.arn],
-        |r| {
-            Ok(JournalEntry {
-                seq: col_u64(r, 0, "journal seq")?,
-                at: col(r, 1)?,
-                signal: col(r, 2)?,
-            })
-        },
+        |r| journal_row(r),
     )?;
     let event_count = query_one(
         c,
         "SELECT count(*) FROM events WHERE execution_arn = ?1",
         [&record.arn],
-        |r| col_u64(r, 0, "event count"),
+        |r| r.u64(0, "event count"),
     )?
     .unwrap_or(0);
     Ok(OpenExecution {
         record,
         journal,
         event_count,
-    })
-}
-
-fn execution_row(row: &Row<'_>) -> Result<ExecutionRecord, StoreError> {
-    let status: String = col(row, 8)?;
-    let redrive: i64 = col(row, 16)?;
-    Ok(ExecutionRecord {
-        arn: col(row, 0)?,
-        name: col(row, 1)?,
-        state_machine_arn: col(row, 2)?,
-        version_arn: col(row, 3)?,
-        alias_arn: col(row, 4)?,
-        definition: col(row, 5)?,
-        machine_type: machine_type_col(row, 6)?,
-        role_arn: col(row, 7)?,
-        status: ExecutionStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown execution status {status}")))?,
-        input: col(row, 9)?,
-        output: col(row, 10)?,
-        error: col(row, 11)?,
-        cause: col(row, 12)?,
-        start_date: col(row, 13)?,
-        stop_date: col(row, 14)?,
-        seed: col::<i64>(row, 15)? as u64,
-        redrive_count: u32::try_from(redrive)
-            .map_err(|_| StoreError::Corrupt(format!("bad redrive count {redrive}")))?,
-        trace_header: col(row, 17)?,
-        redrive_date: col(row, 18)?,
-        map_run_arn: col(row, 19)?,
-        item_count: col::<Option<i64>>(row, 20)?.map(|n| n as u64),
-    })
-}
-
-fn event_row(row: &Row<'_>) -> Result<HistoryEvent, StoreError> {
-    let kind: String = col(row, 3)?;
-    let details = match col::<Option<String>>(row, 4)? {
-        None => None,
-        Some(text) => Some(
-            serde_json::from_str::<Map<String, Value>>(&text)
-                .map_err(|e| StoreError::Corrupt(format!("event details: {e}")))?,
-        ),
-    };
-    Ok(HistoryEvent {
-        id: col_u64(row, 0, "event id")?,
-        previous_event_id: col_u64(row, 1, "previous event id")?,
-        timestamp: col(row, 2)?,
-        event_type: EventType::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown event type {kind}")))?,
-        details: details.into(),
     })
 }
 
@@ -1071,7 +950,7 @@ impl Store for SqliteStore {
                 c,
                 &format!("SELECT {MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1"),
                 [arn],
-                machine_row,
+                |r| machine_row(r),
             )
         })
     }
@@ -1089,7 +968,7 @@ impl Store for SqliteStore {
                      WHERE version IS NULL AND arn > ?1 ORDER BY arn LIMIT ?2"
                 ),
                 params![after.unwrap_or(""), sql_limit(limit)],
-                machine_row,
+                |r| machine_row(r),
             )
         })
     }
@@ -1106,7 +985,7 @@ impl Store for SqliteStore {
                      WHERE machine_arn = ?1 AND version IS NOT NULL ORDER BY version DESC"
                 ),
                 [state_machine_arn],
-                machine_row,
+                |r| machine_row(r),
             )
         })
     }
@@ -1129,7 +1008,7 @@ impl Store for SqliteStore {
                 c,
                 &format!("SELECT {ALIAS_COLUMNS} FROM aliases WHERE arn = ?1"),
                 [arn],
-                alias_row,
+                |r| alias_row(r),
             )
         })
     }
@@ -1143,7 +1022,7 @@ impl Store for SqliteStore {
                      ORDER BY created DESC, arn"
                 ),
                 [state_machine_arn],
-                alias_row,
+                |r| alias_row(r),
             )
         })
     }
@@ -1156,9 +1035,9 @@ impl Store for SqliteStore {
         self.read(|c| {
             query_one(
                 c,
-                "SELECT arn, name, created, tags FROM activities WHERE arn = ?1",
+                &format!("SELECT {ACTIVITY_COLUMNS} FROM activities WHERE arn = ?1"),
                 [arn],
-                activity_row,
+                |r| activity_row(r),
             )
         })
     }
@@ -1171,10 +1050,12 @@ impl Store for SqliteStore {
         self.read(|c| {
             query_all(
                 c,
-                "SELECT arn, name, created, tags FROM activities
-                 WHERE arn > ?1 ORDER BY arn LIMIT ?2",
+                &format!(
+                    "SELECT {ACTIVITY_COLUMNS} FROM activities
+                     WHERE arn > ?1 ORDER BY arn LIMIT ?2"
+                ),
                 params![after.unwrap_or(""), sql_limit(limit)],
-                activity_row,
+                |r| activity_row(r),
             )
         })
     }
@@ -1189,7 +1070,7 @@ impl Store for SqliteStore {
                 c,
                 &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"),
                 [arn],
-                execution_row,
+                |r| execution_row(r),
             )
         })
     }
@@ -1248,7 +1129,7 @@ impl Store for SqliteStore {
                 " ORDER BY start_date DESC, arn LIMIT ?{}",
                 args.len()
             ));
-            query_all(c, &sql, params_from_iter(args), execution_row)
+            query_all(c, &sql, params_from_iter(args), |r| execution_row(r))
         })
     }
 
@@ -1259,7 +1140,7 @@ impl Store for SqliteStore {
         limit: usize,
         reverse: bool,
     ) -> Result<Vec<HistoryEvent>, StoreError> {
-        const COLUMNS: &str = "id, prev, timestamp, type, details";
+        const COLUMNS: &str = EVENT_COLUMNS;
         let limit = sql_limit(limit);
         self.read(|c| match (reverse, i64::try_from(cursor)) {
             (false, Ok(after)) => query_all(
@@ -1269,7 +1150,7 @@ impl Store for SqliteStore {
                      ORDER BY id LIMIT ?3"
                 ),
                 params![execution_arn, after, limit],
-                event_row,
+                |r| event_row(r),
             ),
             // Stored ids fit an i64, so nothing comes after a larger cursor.
             (false, Err(_)) => Ok(Vec::new()),
@@ -1280,7 +1161,7 @@ impl Store for SqliteStore {
                      ORDER BY id DESC LIMIT ?3"
                 ),
                 params![execution_arn, before, limit],
-                event_row,
+                |r| event_row(r),
             ),
             // ... and everything comes before it (`u64::MAX` = newest).
             (true, Err(_)) => query_all(
@@ -1290,7 +1171,7 @@ impl Store for SqliteStore {
                      ORDER BY id DESC LIMIT ?2"
                 ),
                 params![execution_arn, limit],
-                event_row,
+                |r| event_row(r),
             ),
         })
     }
@@ -1306,7 +1187,7 @@ impl Store for SqliteStore {
                          ORDER BY start_date, arn"
                     ),
                     [],
-                    execution_row,
+                    |r| execution_row(r),
                 )?;
                 records
                     .into_iter()
@@ -1323,7 +1204,7 @@ impl Store for SqliteStore {
                     c,
                     &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"),
                     [arn],
-                    execution_row,
+                    |r| execution_row(r),
                 )?;
                 record.map(|r| with_journal(c, r)).transpose()
             })

@@ -31,13 +31,13 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use asl::{EventType, HistoryEvent};
+use asl::HistoryEvent;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
-use serde_json::{Map, Value};
 
 use crate::records::*;
+use crate::rows::*;
 use crate::{Batch, Cluster, CommitDone, NodeStatus, Store, StoreError};
 
 mod writer;
@@ -573,132 +573,19 @@ fn get<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Result<T,
         .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
 }
 
-fn get_u64(row: &Row, i: usize, what: &str) -> Result<u64, StoreError> {
-    let v: i64 = get(row, i)?;
-    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what}: {v}")))
-}
-
-fn json_col(row: &Row, i: usize, what: &str) -> Result<Option<Value>, StoreError> {
-    get::<Option<String>>(row, i)?
-        .map(|s| {
-            serde_json::from_str(&s)
-                .map_err(|e| StoreError::Corrupt(format!("{what} is not JSON: {e}")))
-        })
-        .transpose()
-}
-
-fn tags_col(row: &Row, i: usize) -> Result<Vec<(String, String)>, StoreError> {
-    let text: String = get(row, i)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("bad tags: {e}")))
-}
-
-fn machine_type_col(row: &Row, i: usize) -> Result<MachineType, StoreError> {
-    let s: String = get(row, i)?;
-    MachineType::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown machine type {s}")))
-}
-
-const MACHINE_COLUMNS: &str = "arn, version, name, definition, role_arn, machine_type, created,
-    updated, revision_id, description, logging_configuration, tracing_configuration,
-    encryption_configuration, tags";
-
-fn machine_row(row: &Row) -> Result<StateMachineRecord, StoreError> {
-    Ok(StateMachineRecord {
-        arn: get(row, 0)?,
-        version: get::<Option<i64>>(row, 1)?
-            .map(|v| {
-                u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative version {v}")))
-            })
-            .transpose()?,
-        name: get(row, 2)?,
-        definition: get(row, 3)?,
-        role_arn: get(row, 4)?,
-        machine_type: machine_type_col(row, 5)?,
-        created: get(row, 6)?,
-        updated: get(row, 7)?,
-        revision_id: get(row, 8)?,
-        description: get(row, 9)?,
-        logging_configuration: json_col(row, 10, "loggingConfiguration")?,
-        tracing_configuration: json_col(row, 11, "tracingConfiguration")?,
-        encryption_configuration: json_col(row, 12, "encryptionConfiguration")?,
-        tags: tags_col(row, 13)?,
-    })
-}
-
-const ALIAS_COLUMNS: &str = "arn, name, state_machine_arn, description, routing, created, updated";
-
-fn alias_row(row: &Row) -> Result<AliasRecord, StoreError> {
-    let routing: String = get(row, 4)?;
-    Ok(AliasRecord {
-        arn: get(row, 0)?,
-        name: get(row, 1)?,
-        state_machine_arn: get(row, 2)?,
-        description: get(row, 3)?,
-        routing: serde_json::from_str(&routing)
-            .map_err(|e| StoreError::Corrupt(format!("alias routing: {e}")))?,
-        created: get(row, 5)?,
-        updated: get(row, 6)?,
-    })
-}
-
-fn activity_row(row: &Row) -> Result<ActivityRecord, StoreError> {
-    Ok(ActivityRecord {
-        arn: get(row, 0)?,
-        name: get(row, 1)?,
-        created: get(row, 2)?,
-        tags: tags_col(row, 3)?,
-    })
-}
-
-const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, alias_arn,
-    definition, machine_type, role_arn, status, input, output, error, cause, start_date,
-    stop_date, seed, redrive_count, trace_header, redrive_date, map_run_arn, item_count";
-
-fn execution_row(row: &Row) -> Result<ExecutionRecord, StoreError> {
-    let status: String = get(row, 8)?;
-    let redrive: i64 = get(row, 16)?;
-    Ok(ExecutionRecord {
-        arn: get(row, 0)?,
-        name: get(row, 1)?,
-        state_machine_arn: get(row, 2)?,
-        version_arn: get(row, 3)?,
-        alias_arn: get(row, 4)?,
-        definition: get(row, 5)?,
-        machine_type: machine_type_col(row, 6)?,
-        role_arn: get(row, 7)?,
-        status: ExecutionStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown execution status {status}")))?,
-        input: get(row, 9)?,
-        output: get(row, 10)?,
-        error: get(row, 11)?,
-        cause: get(row, 12)?,
-        start_date: get(row, 13)?,
-        stop_date: get(row, 14)?,
-        seed: get::<i64>(row, 15)? as u64,
-        redrive_count: u32::try_from(redrive)
-            .map_err(|_| StoreError::Corrupt(format!("bad redrive count {redrive}")))?,
-        trace_header: get(row, 17)?,
-        redrive_date: get(row, 18)?,
-        map_run_arn: get(row, 19)?,
-        item_count: get::<Option<i64>>(row, 20)?.map(|n| n as u64),
-    })
-}
-
-fn event_row(row: &Row) -> Result<HistoryEvent, StoreError> {
-    let kind: String = get(row, 3)?;
-    let details = get::<Option<String>>(row, 4)?
-        .map(|text| {
-            serde_json::from_str::<Map<String, Value>>(&text)
-                .map_err(|e| StoreError::Corrupt(format!("event details: {e}")))
-        })
-        .transpose()?;
-    Ok(HistoryEvent {
-        id: get_u64(row, 0, "event id")?,
-        previous_event_id: get_u64(row, 1, "previous event id")?,
-        timestamp: get(row, 2)?,
-        event_type: EventType::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown event type {kind}")))?,
-        details: details.into(),
-    })
+impl Columns for Row {
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        get(self, i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        get(self, i)
+    }
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        get(self, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        get(self, i)
+    }
 }
 
 fn decode_all<T>(
@@ -721,22 +608,14 @@ fn sql_limit(limit: usize) -> i64 {
 
 /// An execution's journal (in order) and event count, in the caller's snapshot.
 fn with_journal(c: &mut Conn, record: ExecutionRecord) -> Result<OpenExecution, StoreError> {
-    let rows = c.query(
-        "SELECT seq, at, signal FROM journal WHERE execution_arn = $1 ORDER BY seq",
-        &[&record.arn],
-    )?;
-    let journal = decode_all(rows, |r| {
-        Ok(JournalEntry {
-            seq: get_u64(r, 0, "journal seq")?,
-            at: get(r, 1)?,
-            signal: get(r, 2)?,
-        })
-    })?;
+    let sql =
+        format!("SELECT {JOURNAL_COLUMNS} FROM journal WHERE execution_arn = $1 ORDER BY seq");
+    let journal = decode_all(c.query(&sql, &[&record.arn])?, journal_row)?;
     let rows = c.query(
         "SELECT count(*) FROM events WHERE execution_arn = $1",
         &[&record.arn],
     )?;
-    let event_count = decode_first(rows, |r| get_u64(r, 0, "event count"))?.unwrap_or(0);
+    let event_count = decode_first(rows, |r| r.u64(0, "event count"))?.unwrap_or(0);
     Ok(OpenExecution {
         record,
         journal,
@@ -837,10 +716,8 @@ impl Store for PostgresStore {
     fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError> {
         let arn = arn.to_owned();
         self.read(move |c| {
-            let rows = c.query(
-                "SELECT arn, name, created, tags FROM activities WHERE arn = $1",
-                &[&arn],
-            )?;
+            let sql = format!("SELECT {ACTIVITY_COLUMNS} FROM activities WHERE arn = $1");
+            let rows = c.query(&sql, &[&arn])?;
             decode_first(rows, activity_row)
         })
     }
@@ -852,11 +729,10 @@ impl Store for PostgresStore {
     ) -> Result<Vec<ActivityRecord>, StoreError> {
         let after = after.unwrap_or("").to_owned();
         self.read(move |c| {
-            let rows = c.query(
-                "SELECT arn, name, created, tags FROM activities
-                 WHERE arn > $1 ORDER BY arn LIMIT $2",
-                &[&after, &sql_limit(limit)],
-            )?;
+            let sql = format!(
+                "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE arn > $1 ORDER BY arn LIMIT $2"
+            );
+            let rows = c.query(&sql, &[&after, &sql_limit(limit)])?;
             decode_all(rows, activity_row)
         })
     }
@@ -942,7 +818,7 @@ impl Store for PostgresStore {
         limit: usize,
         reverse: bool,
     ) -> Result<Vec<HistoryEvent>, StoreError> {
-        const COLUMNS: &str = "id, prev, timestamp, type, details";
+        const COLUMNS: &str = EVENT_COLUMNS;
         let arn = execution_arn.to_owned();
         let limit = sql_limit(limit);
         self.read(move |c| {
@@ -1166,7 +1042,7 @@ impl Cluster for PostgresStore {
                     silent_for,
                     live: !fenced && silent_for <= lease,
                     fenced,
-                    running: get_u64(r, 4, "running count")?,
+                    running: r.u64(4, "running count")?,
                 })
             })
         })
