@@ -27,6 +27,7 @@ mod records;
 mod rows;
 mod shared;
 mod sqlite;
+mod writer_thread;
 
 pub use error::StoreError;
 pub use memory::MemoryStore;

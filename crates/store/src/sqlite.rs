@@ -23,11 +23,9 @@
 //! version, applied in order inside one `BEGIN IMMEDIATE` transaction so two
 //! processes opening the same new file cannot both migrate it.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use asl::HistoryEvent;
@@ -39,6 +37,7 @@ use crate::memory::machine_arn_of;
 use crate::records::*;
 use crate::rows::*;
 use crate::shared::{missing, tags_json, to_i64};
+use crate::writer_thread::{Job, Work, WriterThread, call_done, next_group};
 use crate::{Batch, CommitDone, Store, StoreError};
 
 /// How a [`SqliteStore`] trades durability for speed.
@@ -206,28 +205,9 @@ const STATEMENT_CACHE: usize = 96;
 pub struct SqliteStore {
     path: PathBuf,
     options: SqliteOptions,
-    /// `None` only during `drop`, which closes the channel to stop the writer.
-    jobs: Option<Sender<Job>>,
-    writer: Option<JoinHandle<()>>,
+    /// Dropped before the readers: every accepted batch is committed first.
+    writer: WriterThread,
     readers: Mutex<Vec<Connection>>,
-}
-
-/// What the writer thread is asked to do.
-enum Job {
-    Apply(Work, CommitDone),
-    /// Reports once everything queued before it is committed.
-    Flush(CommitDone),
-}
-
-/// A change applied atomically inside one savepoint.
-enum Work {
-    Batch(Batch),
-    PutMachine(Box<StateMachineRecord>),
-    DeleteMachine(String),
-    PutActivity(ActivityRecord),
-    DeleteActivity(String),
-    PutAlias(AliasRecord),
-    DeleteAlias(String),
 }
 
 impl SqliteStore {
@@ -256,17 +236,14 @@ impl SqliteStore {
             .name("baton-store-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpoints, wakeups))
             .map_err(|e| StoreError::Io(format!("cannot start the checkpoint thread: {e}")))?;
-        let (jobs, queue) = mpsc::channel();
-        let max_group = options.max_group.max(1);
-        let handle = std::thread::Builder::new()
-            .name("baton-store-writer".into())
-            .spawn(move || writer_loop(writer, queue, max_group, wake))
-            .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+        let max_group = options.max_group;
+        let writer = WriterThread::spawn("baton-store-writer", move |queue| {
+            writer_loop(writer, queue, max_group, wake)
+        })?;
         Ok(SqliteStore {
             path: path.to_owned(),
             options,
-            jobs: Some(jobs),
-            writer: Some(handle),
+            writer,
             readers: Mutex::new(vec![reader]),
         })
     }
@@ -276,27 +253,8 @@ impl SqliteStore {
         &self.path
     }
 
-    fn send(&self, job: Job) {
-        let Some(jobs) = &self.jobs else {
-            return fail_job(job, StoreError::Closed);
-        };
-        if let Err(mpsc::SendError(job)) = jobs.send(job) {
-            // The writer thread is gone (it only stops when the store is
-            // dropped, or if it panicked).
-            fail_job(job, StoreError::Closed);
-        }
-    }
-
-    /// Runs `work` through the writer and waits until it is durable.
     fn write_sync(&self, work: Work) -> Result<(), StoreError> {
-        let (tx, rx) = mpsc::sync_channel(1);
-        self.send(Job::Apply(
-            work,
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            }),
-        ));
-        rx.recv().unwrap_or(Err(StoreError::Closed))
+        self.writer.write_sync(work)
     }
 
     fn readers(&self) -> MutexGuard<'_, Vec<Connection>> {
@@ -325,35 +283,6 @@ impl SqliteStore {
         }
         result
     }
-}
-
-impl Drop for SqliteStore {
-    /// Closing the channel lets the writer finish what is queued and stop;
-    /// joining it means every accepted batch is committed (or failed) and
-    /// its `done` called before `drop` returns.
-    fn drop(&mut self) {
-        self.jobs.take();
-        if let Some(writer) = self.writer.take() {
-            // A `done` callback may hold the last handle to the store, making
-            // this drop run on the writer thread itself: it cannot wait for
-            // itself, and it stops on its own once the queue is empty.
-            if writer.thread().id() != std::thread::current().id() {
-                let _ = writer.join();
-            }
-        }
-    }
-}
-
-fn fail_job(job: Job, error: StoreError) {
-    match job {
-        Job::Apply(_, done) | Job::Flush(done) => call_done(done, Err(error)),
-    }
-}
-
-/// A panicking callback must not take the writer thread (and with it every
-/// later commit) down.
-fn call_done(done: CommitDone, result: Result<(), StoreError>) {
-    let _ = catch_unwind(AssertUnwindSafe(move || done(result)));
 }
 
 // ---- connections and schema ------------------------------------------------
@@ -504,16 +433,9 @@ fn writer_loop(
     checkpoint: mpsc::SyncSender<()>,
 ) {
     let mut group = Vec::with_capacity(max_group.min(1024));
-    // `recv` fails once the store is dropped *and* the queue is empty, so
+    // Ends once the store is dropped *and* the queue is empty, so
     // everything accepted is still committed on shutdown.
-    while let Ok(first) = queue.recv() {
-        group.push(first);
-        while group.len() < max_group {
-            match queue.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
+    while next_group(&queue, max_group, &mut group) {
         run_group(&conn, group.drain(..));
         // Full means a checkpoint is already due.
         let _ = checkpoint.try_send(());
@@ -1237,14 +1159,10 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, batch: Batch, done: CommitDone) {
-        self.send(Job::Apply(Work::Batch(batch), done));
+        self.writer.commit(batch, done);
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        let (tx, rx) = mpsc::sync_channel(1);
-        self.send(Job::Flush(Box::new(move |r| {
-            let _ = tx.send(r);
-        })));
-        rx.recv().unwrap_or(Err(StoreError::Closed))
+        self.writer.flush()
     }
 }

@@ -38,6 +38,7 @@ use postgres::{Client, NoTls, Row, Statement};
 
 use crate::records::*;
 use crate::rows::*;
+use crate::writer_thread::{Work, WriterThread, call_done};
 use crate::{Batch, Cluster, CommitDone, NodeStatus, Store, StoreError};
 
 mod writer;
@@ -209,9 +210,8 @@ const MIGRATION_LOCK: i64 = 0x6261_746f_6e00;
 /// A [`Store`] in a PostgreSQL database. See the module docs.
 pub struct PostgresStore {
     node: Node,
-    /// `None` only during `drop`, which closes the channel to stop the writer.
-    jobs: Option<Sender<Job>>,
-    writer: Option<JoinHandle<()>>,
+    /// `None` only during `drop`, which stops the writer before the readers.
+    writer: Option<WriterThread>,
     reads: Option<Sender<ReadJob>>,
     readers: Vec<JoinHandle<()>>,
 }
@@ -222,23 +222,6 @@ pub struct PostgresStore {
 struct Node {
     id: String,
     incarnation: i64,
-}
-
-enum Job {
-    Apply(Work, CommitDone),
-    /// Reports once everything queued before it is committed.
-    Flush(CommitDone),
-}
-
-/// A change applied atomically.
-enum Work {
-    Batch(Batch),
-    PutMachine(Box<StateMachineRecord>),
-    DeleteMachine(String),
-    PutActivity(ActivityRecord),
-    DeleteActivity(String),
-    PutAlias(AliasRecord),
-    DeleteAlias(String),
 }
 
 type ReadJob = Box<dyn FnOnce(&mut Conn) + Send>;
@@ -318,25 +301,24 @@ impl PostgresStore {
         migrate(&mut setup)?;
         let node = register(&mut setup, options.node_id.as_deref())?;
         drop(setup);
-        let (jobs, queue) = mpsc::channel();
-        let max_group = options.max_group.max(1);
+        let max_group = options.max_group;
         let writer_node = node.clone();
         let writer_options = options.clone();
         // The writer's connection and runtime are made on its own thread,
         // away from any runtime of the caller's.
         let (opened, opening) = mpsc::sync_channel(1);
-        let writer = std::thread::Builder::new()
-            .name("baton-pg-writer".into())
-            .spawn(move || match writer::Writer::open(&writer_options) {
-                Ok(conn) => {
-                    let _ = opened.send(Ok(()));
-                    writer::writer_loop(conn, writer_node, queue, max_group);
+        let writer =
+            WriterThread::spawn("baton-pg-writer", move |queue| {
+                match writer::Writer::open(&writer_options) {
+                    Ok(conn) => {
+                        let _ = opened.send(Ok(()));
+                        writer::writer_loop(conn, writer_node, queue, max_group);
+                    }
+                    Err(e) => {
+                        let _ = opened.send(Err(e));
+                    }
                 }
-                Err(e) => {
-                    let _ = opened.send(Err(e));
-                }
-            })
-            .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+            })?;
         opening.recv().unwrap_or(Err(StoreError::Closed))?;
         let (reads, read_queue) = mpsc::channel::<ReadJob>();
         let read_queue = Arc::new(Mutex::new(read_queue));
@@ -354,32 +336,18 @@ impl PostgresStore {
         }
         Ok(PostgresStore {
             node,
-            jobs: Some(jobs),
             writer: Some(writer),
             reads: Some(reads),
             readers,
         })
     }
 
-    fn send(&self, job: Job) {
-        let Some(jobs) = &self.jobs else {
-            return fail_job(job, StoreError::Closed);
-        };
-        if let Err(mpsc::SendError(job)) = jobs.send(job) {
-            fail_job(job, StoreError::Closed);
-        }
+    fn writer(&self) -> Result<&WriterThread, StoreError> {
+        self.writer.as_ref().ok_or(StoreError::Closed)
     }
 
-    /// Runs `work` through the writer and waits until it is durable.
     fn write_sync(&self, work: Work) -> Result<(), StoreError> {
-        let (tx, rx) = mpsc::sync_channel(1);
-        self.send(Job::Apply(
-            work,
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            }),
-        ));
-        rx.recv().unwrap_or(Err(StoreError::Closed))
+        self.writer()?.write_sync(work)
     }
 
     /// Runs `f` on a reader thread's connection and waits for its answer.
@@ -405,10 +373,11 @@ impl Drop for PostgresStore {
     /// As for SQLite: closing the channels lets the threads finish what is
     /// queued and stop, so every accepted batch is committed (or failed).
     fn drop(&mut self) {
-        self.jobs.take();
+        // The writer first: it commits what was accepted, then stops.
+        self.writer.take();
         self.reads.take();
         let me = std::thread::current().id();
-        for handle in self.writer.take().into_iter().chain(self.readers.drain(..)) {
+        for handle in self.readers.drain(..) {
             // A callback holding the last handle runs this drop on the
             // store's own thread, which stops by itself once its queue is empty.
             if handle.thread().id() != me {
@@ -416,17 +385,6 @@ impl Drop for PostgresStore {
             }
         }
     }
-}
-
-fn fail_job(job: Job, error: StoreError) {
-    match job {
-        Job::Apply(_, done) | Job::Flush(done) => call_done(done, Err(error)),
-    }
-}
-
-/// A panicking callback must not take the writer thread down.
-fn call_done(done: CommitDone, result: Result<(), StoreError>) {
-    let _ = catch_unwind(AssertUnwindSafe(move || done(result)));
 }
 
 /// The connection settings of `options.url`, named `baton` in
@@ -900,15 +858,14 @@ impl Store for PostgresStore {
     }
 
     fn commit(&self, batch: Batch, done: CommitDone) {
-        self.send(Job::Apply(Work::Batch(batch), done));
+        match self.writer() {
+            Ok(writer) => writer.commit(batch, done),
+            Err(e) => call_done(done, Err(e)),
+        }
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        let (tx, rx) = mpsc::sync_channel(1);
-        self.send(Job::Flush(Box::new(move |r| {
-            let _ = tx.send(r);
-        })));
-        rx.recv().unwrap_or(Err(StoreError::Closed))
+        self.writer()?.flush()
     }
 
     fn cluster(&self) -> Option<&dyn Cluster> {

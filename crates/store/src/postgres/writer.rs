@@ -22,13 +22,13 @@ use serde_json::Value;
 use tokio_postgres::{Client, NoTls, Statement};
 
 use super::{
-    Job, Node, PostgresOptions, Work, call_done, conflict_as, db_error, fenced, quote_identifier,
-    quote_literal,
+    Node, PostgresOptions, conflict_as, db_error, fenced, quote_identifier, quote_literal,
 };
 use crate::StoreError;
 use crate::memory::machine_arn_of;
 use crate::records::*;
 use crate::shared::{missing, tags_json, to_i64};
+use crate::writer_thread::{Job, Work, call_done, next_group};
 
 type Param = Box<dyn ToSql + Sync + Send>;
 
@@ -192,15 +192,8 @@ fn read_answer(op: &Op, answer: Result<u64, tokio_postgres::Error>) -> Result<()
 
 pub(super) fn writer_loop(mut writer: Writer, node: Node, queue: Receiver<Job>, max_group: usize) {
     let mut group = Vec::with_capacity(max_group.min(1024));
-    // `recv` fails once the store is dropped *and* the queue is empty.
-    while let Ok(first) = queue.recv() {
-        group.push(first);
-        while group.len() < max_group {
-            match queue.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
+    // Ends once the store is dropped *and* the queue is empty.
+    while next_group(&queue, max_group, &mut group) {
         run_group(&mut writer, &node, std::mem::take(&mut group));
     }
 }
